@@ -1,0 +1,9 @@
+//! Real processes that Ferrokube's tests and benchmarks start on loopback, each in its own
+//! temporary directory and stopped when dropped. Nothing here is a mock.
+#![forbid(unsafe_code)]
+
+mod etcd;
+mod ports;
+
+pub use etcd::{EtcdError, EtcdServer};
+pub use ports::free_port;
