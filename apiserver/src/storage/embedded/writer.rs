@@ -330,6 +330,29 @@ fn insert_history(
     Ok(())
 }
 
+/// The key's live state and value, if it exists and (when `expected` is given) still has
+/// that revision.
+fn precondition(
+    tx: &Transaction<'_>,
+    key: &str,
+    expected: Option<Revision>,
+) -> Result<Result<(Current, KeyValue), StorageError>, rusqlite::Error> {
+    let Some(now) = current(tx, key)? else {
+        return Ok(Err(StorageError::NotFound {
+            key: key.to_owned(),
+        }));
+    };
+    let prev = stored(tx, key, now.rev)?;
+    match expected {
+        Some(expected) if expected != now.rev => Ok(Err(StorageError::Conflict {
+            key: key.to_owned(),
+            expected,
+            current: Box::new(prev),
+        })),
+        _ => Ok(Ok((now, prev))),
+    }
+}
+
 /// Applies one write. The outer error is the database failing; the inner one is the write's
 /// precondition failing.
 fn apply(
@@ -365,17 +388,10 @@ fn apply(
             value,
             expected,
         } => {
-            let Some(now) = current(tx, key)? else {
-                return Ok(Err(StorageError::NotFound { key: key.clone() }));
+            let (now, prev) = match precondition(tx, key, Some(*expected))? {
+                Ok(found) => found,
+                Err(error) => return Ok(Err(error)),
             };
-            let prev = stored(tx, key, now.rev)?;
-            if now.rev != *expected {
-                return Ok(Err(StorageError::Conflict {
-                    key: key.clone(),
-                    expected: *expected,
-                    current: Box::new(prev),
-                }));
-            }
             let rev = *revision + 1;
             insert_history(tx, rev, key, now.create_rev, now.rev, Some(value))?;
             tx.prepare_cached("UPDATE current SET rev = ?2 WHERE key = ?1")?
@@ -395,19 +411,10 @@ fn apply(
             Ok(Ok((Written::Put(kv), event)))
         }
         WriteOp::Delete { key, expected } => {
-            let Some(now) = current(tx, key)? else {
-                return Ok(Err(StorageError::NotFound { key: key.clone() }));
+            let (now, prev) = match precondition(tx, key, *expected)? {
+                Ok(found) => found,
+                Err(error) => return Ok(Err(error)),
             };
-            let prev = stored(tx, key, now.rev)?;
-            if let Some(expected) = expected {
-                if now.rev != *expected {
-                    return Ok(Err(StorageError::Conflict {
-                        key: key.clone(),
-                        expected: *expected,
-                        current: Box::new(prev),
-                    }));
-                }
-            }
             let rev = *revision + 1;
             insert_history(tx, rev, key, 0, now.rev, None)?;
             tx.prepare_cached("DELETE FROM current WHERE key = ?1")?
