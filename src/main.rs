@@ -4,9 +4,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
-use ferrokube_apiserver::storage::{Compactor, Datastore};
+use ferrokube_apiserver::server::{self, ServerOptions};
 use tracing_subscriber::EnvFilter;
 
 /// A Kubernetes cluster that stock tools cannot tell from the real one.
@@ -58,29 +58,34 @@ fn main() -> Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     match cli.command {
         Command::Server(flags) | Command::Apiserver(flags) => {
-            runtime.block_on(control_plane(flags))
+            if !flags.disable_agent {
+                tracing::info!("no node agent yet: the kubelet comes with a later release");
+            }
+            let options = ServerOptions {
+                data_dir: flags.data_dir,
+                bind_address: flags.bind_address,
+                secure_port: flags.secure_port,
+                datastore_endpoint: flags.datastore_endpoint,
+                compaction_interval: Duration::from_secs(flags.compaction_interval_seconds.max(1)),
+            };
+            runtime.block_on(server::run(options, termination()))?;
         }
     }
+    Ok(())
 }
 
-async fn control_plane(flags: ControlPlane) -> Result<()> {
-    std::fs::create_dir_all(&flags.data_dir)
-        .with_context(|| format!("creating {}", flags.data_dir.display()))?;
-    let datastore = Datastore::from_flags(&flags.data_dir, &flags.datastore_endpoint)?;
-    let store = datastore.open().await.context("opening the datastore")?;
-    let revision = store.current_revision().await?;
-    tracing::info!(?datastore, revision, "datastore ready");
-    let _compactor = Compactor::spawn(
-        store,
-        Duration::from_secs(flags.compaction_interval_seconds.max(1)),
-    );
-    tracing::warn!(
-        bind_address = %flags.bind_address,
-        secure_port = flags.secure_port,
-        disable_agent = flags.disable_agent,
-        "the Kubernetes API is not served yet: only the datastore runs"
-    );
-    tokio::signal::ctrl_c().await?;
-    tracing::info!("shutting down");
-    Ok(())
+/// Completes on SIGTERM or Ctrl-C, so init systems and terminals stop the server cleanly.
+async fn termination() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(term) => term,
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
 }

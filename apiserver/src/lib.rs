@@ -1,4 +1,13 @@
 //! The Ferrokube API server: the Kubernetes REST and watch API, and the storage it is built on.
 #![forbid(unsafe_code)]
 
+pub mod handlers;
+pub mod object;
+pub mod pki;
+pub mod registry;
+pub mod request_info;
+pub mod selector;
+pub mod server;
+pub mod status;
 pub mod storage;
+pub mod validation;

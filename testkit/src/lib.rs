@@ -4,6 +4,8 @@
 
 mod etcd;
 mod ports;
+mod server;
 
 pub use etcd::{EtcdError, EtcdServer};
 pub use ports::free_port;
+pub use server::{kubectl_binary, KubectlError, ServerError, ServerProcess};

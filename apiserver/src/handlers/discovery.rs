@@ -1,0 +1,155 @@
+//! Discovery documents (`/api`, `/apis`, `/api/v1`, `/apis/{group}[/{version}]`), built
+//! from the registry so they always agree with what the server routes. kubectl reads them
+//! for `api-resources`, short names and `get all`.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    APIGroup, APIGroupList, APIResource, APIResourceList, APIVersions, GroupVersionForDiscovery,
+    ServerAddressByClientCIDR,
+};
+
+use crate::registry::{Registry, ResourceInfo};
+
+/// `/api`: the core group's versions.
+pub fn api_versions(server_address: &str) -> APIVersions {
+    APIVersions {
+        versions: vec!["v1".to_owned()],
+        server_address_by_client_cidrs: vec![ServerAddressByClientCIDR {
+            client_cidr: "0.0.0.0/0".to_owned(),
+            server_address: server_address.to_owned(),
+        }],
+    }
+}
+
+fn group_version(group: &str, version: &str) -> GroupVersionForDiscovery {
+    GroupVersionForDiscovery {
+        group_version: format!("{group}/{version}"),
+        version: version.to_owned(),
+    }
+}
+
+fn api_group(name: &str, versions: &[String]) -> APIGroup {
+    APIGroup {
+        name: name.to_owned(),
+        preferred_version: versions.first().map(|version| group_version(name, version)),
+        server_address_by_client_cidrs: None,
+        versions: versions
+            .iter()
+            .map(|version| group_version(name, version))
+            .collect(),
+    }
+}
+
+/// `/apis`: every named group (the core group is served at `/api` instead).
+pub fn api_group_list(registry: &Registry) -> APIGroupList {
+    APIGroupList {
+        groups: registry
+            .groups()
+            .iter()
+            .filter(|(group, _)| !group.is_empty())
+            .map(|(group, versions)| api_group(group, versions))
+            .collect(),
+    }
+}
+
+/// `/apis/{group}`.
+pub fn group(registry: &Registry, name: &str) -> Option<APIGroup> {
+    registry
+        .groups()
+        .iter()
+        .find(|(group, _)| !group.is_empty() && group == name)
+        .map(|(group, versions)| api_group(group, versions))
+}
+
+/// `/api/v1` or `/apis/{group}/{version}`; `None` if the group version is not served.
+pub fn resource_list(registry: &Registry, group: &str, version: &str) -> Option<APIResourceList> {
+    let mut resources = Vec::new();
+    for resource in registry.resources_of(group, version) {
+        resources.push(resource_entry(resource));
+        for subresource in resource.subresources {
+            let (sub_group, sub_version) =
+                if subresource.group == resource.group && subresource.version == resource.version {
+                    (None, None)
+                } else {
+                    (
+                        Some(subresource.group.to_owned()),
+                        Some(subresource.version.to_owned()),
+                    )
+                };
+            resources.push(APIResource {
+                name: format!("{}/{}", resource.plural, subresource.name),
+                singular_name: String::new(),
+                namespaced: resource.namespaced,
+                group: sub_group,
+                version: sub_version,
+                kind: subresource.kind.to_owned(),
+                verbs: subresource
+                    .verbs
+                    .iter()
+                    .map(|verb| verb.as_str().to_owned())
+                    .collect(),
+                short_names: None,
+                categories: None,
+                storage_version_hash: None,
+            });
+        }
+    }
+    if resources.is_empty() {
+        return None;
+    }
+    resources.sort_by(|a, b| a.name.cmp(&b.name));
+    Some(APIResourceList {
+        group_version: if group.is_empty() {
+            version.to_owned()
+        } else {
+            format!("{group}/{version}")
+        },
+        resources,
+    })
+}
+
+fn resource_entry(resource: &ResourceInfo) -> APIResource {
+    let list = |values: &[&str]| {
+        (!values.is_empty()).then(|| values.iter().map(|value| (*value).to_owned()).collect())
+    };
+    APIResource {
+        name: resource.plural.to_owned(),
+        singular_name: resource.singular.to_owned(),
+        namespaced: resource.namespaced,
+        group: None,
+        version: None,
+        kind: resource.kind.to_owned(),
+        verbs: resource
+            .verbs
+            .iter()
+            .map(|verb| verb.as_str().to_owned())
+            .collect(),
+        short_names: list(resource.short_names),
+        categories: list(resource.categories),
+        storage_version_hash: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{api_group_list, resource_list};
+    use crate::registry::Registry;
+
+    #[test]
+    fn core_v1_lists_pods_with_subresources() {
+        let registry = Registry::builtin();
+        let list = resource_list(&registry, "", "v1");
+        let names: Vec<String> = list
+            .map(|list| list.resources.into_iter().map(|r| r.name).collect())
+            .unwrap_or_default();
+        assert!(names.iter().any(|name| name == "pods"));
+        assert!(names.iter().any(|name| name == "pods/status"));
+        assert!(resource_list(&registry, "", "v2").is_none());
+    }
+
+    #[test]
+    fn group_list_leaves_out_the_core_group() {
+        let groups = api_group_list(&Registry::builtin()).groups;
+        assert!(groups.iter().all(|group| !group.name.is_empty()));
+        assert!(groups.iter().any(|group| group.name == "apps"));
+    }
+}

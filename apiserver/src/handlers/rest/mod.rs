@@ -1,0 +1,353 @@
+//! The generic REST handler: every resource of the registry is served by this one code path
+//! (parse the path, look the resource up, check the verb, run it against the store).
+
+mod read;
+mod write;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use serde::Serialize;
+
+use super::discovery;
+use crate::registry::{Registry, Resource, Verb};
+use crate::request_info::{self, ApiPath, ResourcePath};
+use crate::status::{ApiError, Reason};
+use crate::storage::{StorageError, Store};
+
+/// Largest request body accepted, as upstream (3 MiB).
+pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// What every API request needs.
+pub struct ApiContext {
+    /// What is served.
+    pub registry: Arc<Registry>,
+    /// Where objects live.
+    pub store: Arc<dyn Store>,
+    /// `host:port` clients reach us at, for `/api`'s address list.
+    pub server_address: String,
+}
+
+/// Entry point for `/api/...` and `/apis/...`.
+pub async fn serve(State(context): State<Arc<ApiContext>>, request: Request) -> Response {
+    match handle(&context, request).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn handle(context: &ApiContext, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let registry = &context.registry;
+    let path = request_info::parse(parts.uri.path(), |name| {
+        registry.is_namespace_subresource(name)
+    })
+    .ok_or_else(ApiError::path_not_found)?;
+    let query = parts.uri.query().unwrap_or_default().to_owned();
+    if let ApiPath::Resource(target) = path {
+        let request = RestRequest {
+            resource: resolve(registry, &target)?,
+            target,
+            method: parts.method,
+            headers: parts.headers,
+            query,
+        };
+        return request.run(context, body).await;
+    }
+    if parts.method != Method::GET {
+        return Err(method_not_allowed());
+    }
+    match path {
+        ApiPath::Root { legacy: true } => Ok(json(
+            StatusCode::OK,
+            &discovery::api_versions(&context.server_address),
+        )),
+        ApiPath::Root { legacy: false } => {
+            Ok(json(StatusCode::OK, &discovery::api_group_list(registry)))
+        }
+        ApiPath::Group(group) => discovery::group(registry, &group)
+            .map(|group| json(StatusCode::OK, &group))
+            .ok_or_else(ApiError::path_not_found),
+        ApiPath::GroupVersion { group, version } => {
+            discovery::resource_list(registry, &group, &version)
+                .map(|list| json(StatusCode::OK, &list))
+                .ok_or_else(ApiError::path_not_found)
+        }
+        ApiPath::Resource(_) => Err(ApiError::path_not_found()),
+    }
+}
+
+/// Finds the resource a path names; unknown resources and scope mismatches are 404s.
+fn resolve(registry: &Registry, target: &ResourcePath) -> Result<Resource, ApiError> {
+    let resource = registry
+        .get(&target.group, &target.version, &target.resource)
+        .ok_or_else(ApiError::path_not_found)?;
+    if target.namespace.is_some() && !resource.namespaced {
+        return Err(ApiError::path_not_found());
+    }
+    Ok(Arc::clone(resource))
+}
+
+/// One request against a resource.
+struct RestRequest {
+    resource: Resource,
+    target: ResourcePath,
+    method: Method,
+    headers: HeaderMap,
+    query: String,
+}
+
+impl RestRequest {
+    async fn run(self, context: &ApiContext, body: Body) -> Result<Response, ApiError> {
+        let verb = self.verb()?;
+        let allowed = match self.target.subresource.as_deref() {
+            None => self.resource.verbs.contains(&verb),
+            Some(name) => self
+                .resource
+                .subresources
+                .iter()
+                .any(|sub| sub.name == name && sub.verbs.contains(&verb)),
+        };
+        if !allowed {
+            return Err(method_not_allowed());
+        }
+        if let Some(name) = self.target.subresource.as_deref() {
+            if name != "status" {
+                return Err(ApiError::new(
+                    Reason::MethodNotAllowed,
+                    format!("the {name} subresource is not served yet"),
+                ));
+            }
+        }
+        match verb {
+            Verb::Get => read::get(context, &self).await,
+            Verb::List => read::list(context, &self).await,
+            Verb::Watch => Err(ApiError::new(
+                Reason::MethodNotAllowed,
+                "watch is not served yet",
+            )),
+            Verb::Create => {
+                self.require_json()?;
+                write::create(context, &self, read_body(body).await?).await
+            }
+            Verb::Update => {
+                self.require_json()?;
+                write::update(context, &self, read_body(body).await?).await
+            }
+            Verb::Delete => write::delete(context, &self, read_body(body).await?).await,
+            Verb::DeleteCollection => {
+                write::delete_collection(context, &self, read_body(body).await?).await
+            }
+            Verb::Patch => Err(ApiError::new(
+                Reason::UnsupportedMediaType,
+                format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json (got {:?})",
+                    self.content_type()
+                ),
+            )),
+        }
+    }
+
+    /// The verb from method, name and `?watch`.
+    fn verb(&self) -> Result<Verb, ApiError> {
+        let named = self.target.name.is_some();
+        Ok(match (&self.method, named) {
+            (&Method::GET, true) => Verb::Get,
+            (&Method::GET, false) if query_flag(&self.query, "watch") => Verb::Watch,
+            (&Method::GET, false) => Verb::List,
+            (&Method::POST, false) => Verb::Create,
+            (&Method::PUT, true) => Verb::Update,
+            (&Method::PATCH, true) => Verb::Patch,
+            (&Method::DELETE, true) => Verb::Delete,
+            (&Method::DELETE, false) => Verb::DeleteCollection,
+            _ => return Err(method_not_allowed()),
+        })
+    }
+
+    /// Refuses bodies we cannot decode with upstream's 415, which also tells clients that
+    /// prefer protobuf to send JSON instead.
+    fn require_json(&self) -> Result<(), ApiError> {
+        let media_type = self
+            .content_type()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim();
+        if media_type.is_empty() || media_type == "application/json" {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            Reason::UnsupportedMediaType,
+            format!("the body of the request was in an unknown format - accepted media types include: application/json (got {media_type:?})"),
+        ))
+    }
+
+    fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// `pods` or `deployments.apps`, as upstream names a resource in messages.
+    fn qualified_resource(&self) -> String {
+        if self.resource.group.is_empty() {
+            self.resource.plural.to_owned()
+        } else {
+            format!("{}.{}", self.resource.plural, self.resource.group)
+        }
+    }
+
+    /// The 404 for a missing object.
+    fn not_found(&self, name: &str) -> ApiError {
+        let mut error = ApiError::new(
+            Reason::NotFound,
+            format!("{} {name:?} not found", self.qualified_resource()),
+        );
+        error.details = Some(Box::new(self.details(name)));
+        error
+    }
+
+    fn details(&self, name: &str) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::StatusDetails {
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::StatusDetails {
+            name: Some(name.to_owned()),
+            group: Some(self.resource.group.to_owned()).filter(|group| !group.is_empty()),
+            kind: Some(self.resource.plural.to_owned()),
+            ..Default::default()
+        }
+    }
+
+    /// Maps a storage failure to the status upstream would answer.
+    fn storage_error(&self, name: &str, error: StorageError) -> ApiError {
+        match error {
+            StorageError::NotFound { .. } => self.not_found(name),
+            StorageError::AlreadyExists { .. } => {
+                let mut error = ApiError::new(
+                    Reason::AlreadyExists,
+                    format!("{} {name:?} already exists", self.qualified_resource()),
+                );
+                error.details = Some(Box::new(self.details(name)));
+                error
+            }
+            StorageError::Conflict { .. } => self.conflict(name),
+            StorageError::Compacted { requested, .. } => ApiError::new(
+                Reason::Expired,
+                format!("too old resource version: {requested}"),
+            ),
+            StorageError::FutureRevision { requested, current } => ApiError::new(
+                Reason::Timeout,
+                format!("Too large resource version: {requested}, current: {current}"),
+            ),
+            other => {
+                tracing::error!(error = %other, "storage failure");
+                ApiError::new(Reason::InternalError, other.to_string())
+            }
+        }
+    }
+
+    /// The 409 for a write that lost a race.
+    fn conflict(&self, name: &str) -> ApiError {
+        let mut error = ApiError::new(
+            Reason::Conflict,
+            format!(
+                "Operation cannot be fulfilled on {} {name:?}: the object has been modified; please apply your changes to the latest version and try again",
+                self.qualified_resource()
+            ),
+        );
+        error.details = Some(Box::new(self.details(name)));
+        error
+    }
+}
+
+/// Reads the body, refusing more than [`MAX_BODY_BYTES`] with upstream's 413.
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                Reason::RequestEntityTooLarge,
+                format!("Request entity too large: limit is {MAX_BODY_BYTES}"),
+            )
+        })
+}
+
+fn method_not_allowed() -> ApiError {
+    let mut error = ApiError::new(
+        Reason::MethodNotAllowed,
+        "the server does not allow this method on the requested resource",
+    );
+    error.details = Some(Box::default());
+    error
+}
+
+/// Whether a boolean query parameter is set (`watch`, `watch=true`, `watch=1`).
+fn query_flag(query: &str, name: &str) -> bool {
+    query_values(query, name).any(|value| matches!(value.as_str(), "" | "true" | "1"))
+}
+
+/// Every value of a query parameter, percent-decoded.
+fn query_values<'a>(query: &'a str, name: &'a str) -> impl Iterator<Item = String> + 'a {
+    query.split('&').filter_map(move |pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (percent_decode(key) == name).then(|| percent_decode(value))
+    })
+}
+
+/// The first value of a query parameter.
+fn query_value(query: &str, name: &str) -> Option<String> {
+    query_values(query, name).next()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'+' => out.push(b' '),
+            b'%' if index + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).ok();
+                match hex.and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
+                    Some(byte) => {
+                        out.push(byte);
+                        index += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A JSON response.
+fn json(code: StatusCode, value: &impl Serialize) -> Response {
+    json_bytes(code, serde_json::to_vec(value).unwrap_or_default())
+}
+
+fn json_bytes(code: StatusCode, body: Vec<u8>) -> Response {
+    (code, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{percent_decode, query_flag, query_value};
+
+    #[test]
+    fn query_parsing() {
+        assert!(query_flag("watch=true&x=1", "watch"));
+        assert!(query_flag("watch", "watch"));
+        assert!(!query_flag("watch=false", "watch"));
+        assert_eq!(
+            query_value("labelSelector=app%3Dweb%2Ctier+in+(a)", "labelSelector"),
+            Some("app=web,tier in (a)".into())
+        );
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
+}

@@ -1,0 +1,241 @@
+//! get and list.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::{json_bytes, query_value, ApiContext, RestRequest};
+use crate::object::{self, Object};
+use crate::registry::{storage_key, storage_prefix};
+use crate::selector::{FieldSelector, LabelSelector};
+use crate::status::{ApiError, Reason};
+use crate::storage::{ListRequest, Revision};
+
+/// `GET .../{name}` (and `.../{name}/status`).
+pub(super) async fn get(context: &ApiContext, request: &RestRequest) -> Result<Response, ApiError> {
+    let name = request.target.name.as_deref().unwrap_or_default();
+    let key = storage_key(&request.resource, request.target.namespace.as_deref(), name);
+    let kv = context
+        .store
+        .get(&key, None)
+        .await
+        .map_err(|error| request.storage_error(name, error))?
+        .ok_or_else(|| request.not_found(name))?;
+    let object = object::from_storage(&kv.value, kv.mod_revision)?;
+    Ok(json_bytes(StatusCode::OK, object.to_json()))
+}
+
+/// The continue token: upstream's shape, so tokens look alike to clients that log them.
+#[derive(Serialize, Deserialize)]
+struct ContinueToken {
+    v: String,
+    rv: Revision,
+    start: String,
+}
+
+const TOKEN_VERSION: &str = "meta.k8s.io/v1";
+
+fn encode_continue(revision: Revision, last_key: &str, prefix: &str) -> String {
+    let token = ContinueToken {
+        v: TOKEN_VERSION.to_owned(),
+        rv: revision,
+        start: format!("{}\u{0}", last_key.strip_prefix(prefix).unwrap_or(last_key)),
+    };
+    base64::engine::general_purpose::STANDARD.encode(serde_json::to_vec(&token).unwrap_or_default())
+}
+
+/// Decodes a continue token into the revision and the last key of the previous page.
+fn decode_continue(token: &str, prefix: &str) -> Result<(Revision, String), ApiError> {
+    let invalid = || {
+        ApiError::new(
+            Reason::BadRequest,
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+        )
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(token))
+        .map_err(|_| invalid())?;
+    let token: ContinueToken = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    if token.v != TOKEN_VERSION || token.rv <= 0 || token.start.contains("..") {
+        return Err(invalid());
+    }
+    let start = token.start.strip_suffix('\u{0}').unwrap_or(&token.start);
+    Ok((token.rv, format!("{prefix}{start}")))
+}
+
+/// List query parameters.
+struct ListQuery {
+    labels: LabelSelector,
+    fields: FieldSelector,
+    limit: Option<usize>,
+    continue_from: Option<(Revision, String)>,
+    revision: Option<Revision>,
+}
+
+fn parse_list_query(query: &str, prefix: &str) -> Result<ListQuery, ApiError> {
+    let labels = LabelSelector::parse(&query_value(query, "labelSelector").unwrap_or_default())?;
+    let fields = FieldSelector::parse(
+        &query_value(query, "fieldSelector").unwrap_or_default(),
+        |field| matches!(field, "metadata.name" | "metadata.namespace"),
+    )?;
+    let limit = match query_value(query, "limit").filter(|value| !value.is_empty()) {
+        None => None,
+        Some(text) => {
+            let limit: i64 = text.parse().map_err(|_| {
+                ApiError::new(Reason::BadRequest, format!("invalid limit: {text:?}"))
+            })?;
+            usize::try_from(limit).ok().filter(|limit| *limit > 0)
+        }
+    };
+    let continue_from = query_value(query, "continue")
+        .filter(|token| !token.is_empty())
+        .map(|token| decode_continue(&token, prefix))
+        .transpose()?;
+    let revision = match query_value(query, "resourceVersion").filter(|rv| !rv.is_empty()) {
+        None => None,
+        Some(text) => {
+            let revision: Revision = text.parse().map_err(|_| {
+                ApiError::new(
+                    Reason::BadRequest,
+                    format!("invalid resource version: {text:?}"),
+                )
+            })?;
+            let exact = query_value(query, "resourceVersionMatch").as_deref() == Some("Exact");
+            (exact && revision > 0).then_some(revision)
+        }
+    };
+    if continue_from.is_some() && revision.is_some() {
+        return Err(ApiError::new(
+            Reason::BadRequest,
+            "specifying resource version is not allowed when using continue",
+        ));
+    }
+    Ok(ListQuery {
+        labels,
+        fields,
+        limit,
+        continue_from,
+        revision,
+    })
+}
+
+/// `GET` on a collection.
+pub(super) async fn list(
+    context: &ApiContext,
+    request: &RestRequest,
+) -> Result<Response, ApiError> {
+    let resource = &request.resource;
+    let mut prefix = storage_prefix(resource);
+    if let Some(namespace) = &request.target.namespace {
+        prefix.push_str(namespace);
+        prefix.push('/');
+    }
+    let query = parse_list_query(&request.query, &storage_prefix(resource))?;
+    let (mut revision, mut after_key) = match &query.continue_from {
+        Some((revision, key)) => (Some(*revision), Some(key.clone())),
+        None => (query.revision, None),
+    };
+    let filtering = !query.labels.0.is_empty() || !query.fields.0.is_empty();
+    let mut items = Vec::new();
+    let mut next_key = None;
+    let mut remaining = None;
+    let mut read_at;
+    loop {
+        let page = context
+            .store
+            .list(ListRequest {
+                prefix: prefix.clone(),
+                after_key: after_key.take(),
+                revision,
+                limit: query.limit.map(|limit| limit - items.len()),
+            })
+            .await
+            .map_err(|error| match error {
+                crate::storage::StorageError::Compacted { .. } if query.continue_from.is_some() => {
+                    ApiError::new(
+                        Reason::Expired,
+                        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
+                    )
+                }
+                other => request.storage_error("", other),
+            })?;
+        read_at = page.revision;
+        revision = Some(page.revision);
+        let more = page.more();
+        let last = page.items.last().map(|kv| kv.key.clone());
+        for kv in page.items {
+            let object = object::from_storage(&kv.value, kv.mod_revision)?;
+            if filtering && !selected(&object, &query) {
+                continue;
+            }
+            items.push(object);
+        }
+        let full = query.limit.is_some_and(|limit| items.len() >= limit);
+        if !more {
+            break;
+        }
+        if full {
+            next_key = last;
+            if !filtering {
+                remaining = Some(page.remaining);
+            }
+            break;
+        }
+        after_key = last;
+    }
+    let mut metadata = Map::new();
+    metadata.insert("resourceVersion".into(), json!(read_at.to_string()));
+    if let Some(key) = next_key {
+        metadata.insert(
+            "continue".into(),
+            json!(encode_continue(read_at, &key, &storage_prefix(resource))),
+        );
+        if let Some(remaining) = remaining {
+            metadata.insert("remainingItemCount".into(), json!(remaining));
+        }
+    }
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|mut object| {
+            object.0.shift_remove("kind");
+            object.0.shift_remove("apiVersion");
+            Value::Object(object.0)
+        })
+        .collect();
+    let body = json!({
+        "kind": format!("{}List", resource.kind),
+        "apiVersion": resource.api_version(),
+        "metadata": metadata,
+        "items": items,
+    });
+    Ok(json_bytes(
+        StatusCode::OK,
+        serde_json::to_vec(&body).unwrap_or_default(),
+    ))
+}
+
+fn selected(object: &Object, query: &ListQuery) -> bool {
+    query.labels.matches(object.labels())
+        && query.fields.matches(|field| match field {
+            "metadata.name" => object.name().unwrap_or_default().to_owned(),
+            "metadata.namespace" => object.namespace().unwrap_or_default().to_owned(),
+            _ => String::new(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decode_continue, encode_continue};
+
+    #[test]
+    fn continue_tokens_round_trip() -> Result<(), crate::status::ApiError> {
+        let token = encode_continue(42, "/registry/pods/ns/web-7", "/registry/pods/");
+        let (revision, key) = decode_continue(&token, "/registry/pods/")?;
+        assert_eq!((revision, key.as_str()), (42, "/registry/pods/ns/web-7"));
+        assert!(decode_continue("not base64!", "/registry/pods/").is_err());
+        Ok(())
+    }
+}

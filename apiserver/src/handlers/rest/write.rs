@@ -1,0 +1,595 @@
+//! create, update, delete and deletecollection.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use super::{json, json_bytes, query_value, ApiContext, RestRequest};
+use crate::object::{self, now_rfc3339, Object};
+use crate::registry::{storage_key, storage_prefix, ResourceInfo};
+use crate::selector::LabelSelector;
+use crate::status::{ApiError, Reason};
+use crate::storage::{KeyValue, ListRequest, StorageError};
+use crate::validation::{self, FieldError};
+
+/// Characters upstream uses for `generateName` suffixes (no vowels, no look-alikes).
+const NAME_SUFFIX_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+const NAME_SUFFIX_LENGTH: usize = 5;
+const MAX_GENERATE_NAME_PREFIX: usize = 58;
+
+fn dry_run(query: &str) -> bool {
+    query_value(query, "dryRun").is_some_and(|value| value == "All")
+}
+
+/// Checks `apiVersion` and `kind` of a body against the resource the path names.
+fn check_type(resource: &ResourceInfo, object: &mut Object) -> Result<(), ApiError> {
+    let want_version = resource.api_version();
+    match (object.str_field("apiVersion"), object.str_field("kind")) {
+        (None | Some(""), None | Some("")) => {
+            return Err(ApiError::new(
+                Reason::BadRequest,
+                "Object 'Kind' is missing in the request body",
+            ))
+        }
+        (version, kind) => {
+            if let Some(kind) = kind.filter(|kind| !kind.is_empty()) {
+                if kind != resource.kind {
+                    return Err(ApiError::new(
+                        Reason::BadRequest,
+                        format!(
+                            "the kind in the data ({kind}) does not match the expected kind ({})",
+                            resource.kind
+                        ),
+                    ));
+                }
+            }
+            if let Some(version) = version.filter(|version| !version.is_empty()) {
+                if version != want_version {
+                    return Err(ApiError::new(
+                        Reason::BadRequest,
+                        format!(
+                            "the API version in the data ({version}) does not match the expected API version ({want_version})"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    object.set("apiVersion", json!(want_version));
+    object.set("kind", json!(resource.kind));
+    Ok(())
+}
+
+/// Makes the object's namespace agree with the path's.
+fn check_namespace(request: &RestRequest, object: &mut Object) -> Result<(), ApiError> {
+    if !request.resource.namespaced {
+        object.remove_meta("namespace");
+        return Ok(());
+    }
+    let Some(path_namespace) = request.target.namespace.as_deref() else {
+        return Err(super::method_not_allowed());
+    };
+    match object.namespace() {
+        Some(namespace) if namespace != path_namespace => Err(ApiError::new(
+            Reason::BadRequest,
+            "the namespace of the provided object does not match the namespace sent on the request",
+        )),
+        _ => {
+            object.set_meta_str("namespace", path_namespace);
+            Ok(())
+        }
+    }
+}
+
+/// Names that must be DNS labels rather than subdomains.
+fn name_is_label(resource: &ResourceInfo) -> bool {
+    matches!(
+        (resource.group, resource.plural),
+        ("", "namespaces") | ("", "services") | ("", "replicationcontrollers")
+    ) || matches!(
+        resource.group,
+        "apps" if matches!(resource.plural, "deployments" | "statefulsets" | "daemonsets" | "replicasets")
+    )
+}
+
+/// Metadata validation common to every kind.
+fn validate_meta(resource: &ResourceInfo, object: &Object) -> Result<(), ApiError> {
+    let name = object.name().unwrap_or_default();
+    let mut errors = Vec::new();
+    let problems = if name_is_label(resource) {
+        validation::dns1123_label(name)
+    } else {
+        validation::dns1123_subdomain(name)
+    };
+    errors.extend(
+        problems
+            .iter()
+            .map(|problem| FieldError::invalid("metadata.name", name, problem)),
+    );
+    for (key, value) in object.labels() {
+        for problem in validation::qualified_name(key) {
+            errors.push(FieldError::invalid("metadata.labels", key, &problem));
+        }
+        for problem in validation::label_value(value) {
+            errors.push(FieldError::invalid(
+                format!("metadata.labels: Invalid value: {value:?}"),
+                value,
+                &problem,
+            ));
+        }
+    }
+    let annotations = object
+        .metadata()
+        .and_then(|meta| meta.get("annotations"))
+        .and_then(Value::as_object);
+    for key in annotations.into_iter().flat_map(|map| map.keys()) {
+        for problem in validation::qualified_name(key) {
+            errors.push(FieldError::invalid("metadata.annotations", key, &problem));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(validation::invalid(
+            resource.kind,
+            resource.group,
+            name,
+            errors,
+        ))
+    }
+}
+
+fn generated_name(prefix: &str) -> String {
+    let mut name: String = prefix.chars().take(MAX_GENERATE_NAME_PREFIX).collect();
+    for _ in 0..NAME_SUFFIX_LENGTH {
+        let index = fastrand::usize(..NAME_SUFFIX_ALPHABET.len());
+        name.push(char::from(NAME_SUFFIX_ALPHABET[index]));
+    }
+    name
+}
+
+/// Creating in a namespace needs the namespace to exist and not be terminating.
+async fn check_namespace_lifecycle(
+    context: &ApiContext,
+    request: &RestRequest,
+) -> Result<(), ApiError> {
+    let Some(namespace) = request.target.namespace.as_deref() else {
+        return Ok(());
+    };
+    let key = format!("/registry/namespaces/{namespace}");
+    let found = context
+        .store
+        .get(&key, None)
+        .await
+        .map_err(|error| request.storage_error(namespace, error))?;
+    let Some(kv) = found else {
+        return Err(ApiError::new(
+            Reason::NotFound,
+            format!("namespaces {namespace:?} not found"),
+        )
+        .with_details(
+            k8s_openapi::apimachinery::pkg::apis::meta::v1::StatusDetails {
+                name: Some(namespace.to_owned()),
+                kind: Some("namespaces".to_owned()),
+                ..Default::default()
+            },
+        ));
+    };
+    let object = Object::from_json(&kv.value)?;
+    let terminating = object.meta_str("deletionTimestamp").is_some()
+        || object
+            .0
+            .get("status")
+            .and_then(|status| status.get("phase"))
+            .and_then(Value::as_str)
+            == Some("Terminating");
+    if terminating {
+        return Err(ApiError::new(
+            Reason::Forbidden,
+            format!(
+                "unable to create new content in namespace {namespace} because it is being terminated"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `POST` on a collection.
+pub(super) async fn create(
+    context: &ApiContext,
+    request: &RestRequest,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let resource = &request.resource;
+    let mut object = Object::from_json(&body)?;
+    check_type(resource, &mut object)?;
+    check_namespace(request, &mut object)?;
+    if object.name().is_none() {
+        match object.meta_str("generateName").map(str::to_owned) {
+            Some(prefix) => object.set_meta_str("name", &generated_name(&prefix)),
+            None => {
+                return Err(validation::invalid(
+                    resource.kind,
+                    resource.group,
+                    "",
+                    vec![FieldError::required(
+                        "metadata.name",
+                        "name or generateName is required",
+                    )],
+                ))
+            }
+        }
+    }
+    validate_meta(resource, &object)?;
+    if resource.plural != "namespaces" {
+        check_namespace_lifecycle(context, request).await?;
+    }
+    let meta = object.metadata_mut();
+    meta.shift_remove("resourceVersion");
+    meta.shift_remove("deletionTimestamp");
+    meta.shift_remove("deletionGracePeriodSeconds");
+    meta.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+    meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
+    if object.0.contains_key("spec") {
+        object.metadata_mut().insert("generation".into(), json!(1));
+    }
+    if resource.subresources.iter().any(|sub| sub.name == "status") {
+        object.set("status", json!({}));
+    }
+    if resource.plural == "namespaces" {
+        object.set("status", json!({"phase": "Active"}));
+    }
+    let name = object.name().unwrap_or_default().to_owned();
+    if dry_run(&request.query) {
+        return Ok(json_bytes(StatusCode::CREATED, object.to_json()));
+    }
+    let key = storage_key(resource, request.target.namespace.as_deref(), &name);
+    let kv = context
+        .store
+        .create(&key, Bytes::from(object.to_json()))
+        .await
+        .map_err(|error| request.storage_error(&name, error))?;
+    object.set_resource_version(kv.mod_revision);
+    Ok(json_bytes(StatusCode::CREATED, object.to_json()))
+}
+
+/// Fields of `metadata` a client cannot change by update.
+const IMMUTABLE_META: &[&str] = &[
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "generation",
+    "namespace",
+];
+
+/// `PUT` on an object (or its `status`).
+pub(super) async fn update(
+    context: &ApiContext,
+    request: &RestRequest,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let resource = &request.resource;
+    let name = request.target.name.clone().unwrap_or_default();
+    let mut object = Object::from_json(&body)?;
+    check_type(resource, &mut object)?;
+    check_namespace(request, &mut object)?;
+    match object.name() {
+        Some(body_name) if body_name != name => {
+            return Err(ApiError::new(
+                Reason::BadRequest,
+                format!(
+                "the name of the object ({body_name}) does not match the name on the URL ({name})"
+            ),
+            ))
+        }
+        _ => object.set_meta_str("name", &name),
+    }
+    validate_meta(resource, &object)?;
+    let expected = object.resource_version()?;
+    let key = storage_key(resource, request.target.namespace.as_deref(), &name);
+    let current = context
+        .store
+        .get(&key, None)
+        .await
+        .map_err(|error| request.storage_error(&name, error))?
+        .ok_or_else(|| request.not_found(&name))?;
+    if expected.is_some_and(|expected| expected != current.mod_revision) {
+        return Err(request.conflict(&name));
+    }
+    let old = Object::from_json(&current.value)?;
+    let merged = merge_update(resource, request, &old, object);
+    if dry_run(&request.query) {
+        let mut merged = merged;
+        merged.set_resource_version(current.mod_revision);
+        return Ok(json_bytes(StatusCode::OK, merged.to_json()));
+    }
+    let kv = write_back(
+        context,
+        request,
+        &name,
+        &key,
+        &current,
+        &old,
+        merged.clone(),
+    )
+    .await?;
+    let mut merged = merged;
+    merged.set_resource_version(kv.mod_revision);
+    Ok(json_bytes(StatusCode::OK, merged.to_json()))
+}
+
+/// Applies the update rules: immutable metadata kept, status or spec split by subresource,
+/// generation bumped when the spec changed.
+fn merge_update(
+    resource: &ResourceInfo,
+    request: &RestRequest,
+    old: &Object,
+    new: Object,
+) -> Object {
+    let status_only = request.target.subresource.as_deref() == Some("status");
+    let has_status = resource.subresources.iter().any(|sub| sub.name == "status");
+    let mut merged = if status_only {
+        let mut merged = old.clone();
+        match new.0.get("status") {
+            Some(status) => merged.set("status", status.clone()),
+            None => {
+                merged.0.shift_remove("status");
+            }
+        }
+        merged
+    } else {
+        let mut merged = new;
+        if has_status {
+            match old.0.get("status") {
+                Some(status) => merged.set("status", status.clone()),
+                None => {
+                    merged.0.shift_remove("status");
+                }
+            }
+        }
+        merged
+    };
+    let old_meta = old.metadata().cloned().unwrap_or_default();
+    let meta = merged.metadata_mut();
+    meta.shift_remove("resourceVersion");
+    for field in IMMUTABLE_META {
+        match old_meta.get(*field) {
+            Some(value) => {
+                meta.insert((*field).to_owned(), value.clone());
+            }
+            None => {
+                meta.shift_remove(*field);
+            }
+        }
+    }
+    if !status_only && old.0.get("spec") != merged.0.get("spec") {
+        let generation = old_meta
+            .get("generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        merged
+            .metadata_mut()
+            .insert("generation".into(), json!(generation + 1));
+    }
+    merged
+}
+
+/// Writes an update, or finishes a deletion when it removed the last finalizer.
+async fn write_back(
+    context: &ApiContext,
+    request: &RestRequest,
+    name: &str,
+    key: &str,
+    current: &KeyValue,
+    old: &Object,
+    merged: Object,
+) -> Result<KeyValue, ApiError> {
+    let finishing = old.meta_str("deletionTimestamp").is_some() && merged.finalizers().is_empty();
+    if finishing {
+        let deleted = context
+            .store
+            .delete(key, Some(current.mod_revision))
+            .await
+            .map_err(|error| conflict_or(request, name, error))?;
+        return Ok(KeyValue {
+            mod_revision: deleted.revision,
+            ..deleted.prev
+        });
+    }
+    context
+        .store
+        .update(key, Bytes::from(merged.to_json()), current.mod_revision)
+        .await
+        .map_err(|error| conflict_or(request, name, error))
+}
+
+fn conflict_or(request: &RestRequest, name: &str, error: StorageError) -> ApiError {
+    match error {
+        StorageError::Conflict { .. } => request.conflict(name),
+        other => request.storage_error(name, other),
+    }
+}
+
+/// `DELETE` on an object.
+pub(super) async fn delete(
+    context: &ApiContext,
+    request: &RestRequest,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let name = request.target.name.clone().unwrap_or_default();
+    let options = DeleteOptions::parse(&body)?;
+    let key = storage_key(
+        &request.resource,
+        request.target.namespace.as_deref(),
+        &name,
+    );
+    delete_one(context, request, &name, &key, &options).await
+}
+
+async fn delete_one(
+    context: &ApiContext,
+    request: &RestRequest,
+    name: &str,
+    key: &str,
+    options: &DeleteOptions,
+) -> Result<Response, ApiError> {
+    let current = context
+        .store
+        .get(key, None)
+        .await
+        .map_err(|error| request.storage_error(name, error))?
+        .ok_or_else(|| request.not_found(name))?;
+    let mut object = Object::from_json(&current.value)?;
+    options.check_preconditions(request, name, &object, current.mod_revision)?;
+    let dry = dry_run(&request.query);
+    if !object.finalizers().is_empty() {
+        if object.meta_str("deletionTimestamp").is_none() {
+            let meta = object.metadata_mut();
+            meta.insert("deletionTimestamp".into(), json!(now_rfc3339()));
+            meta.insert("deletionGracePeriodSeconds".into(), json!(0));
+            if let Some(policy) = &options.propagation_policy {
+                tracing::debug!(%policy, name, "deletion propagation recorded");
+            }
+            if !dry {
+                let kv = context
+                    .store
+                    .update(key, Bytes::from(object.to_json()), current.mod_revision)
+                    .await
+                    .map_err(|error| conflict_or(request, name, error))?;
+                object.set_resource_version(kv.mod_revision);
+                return Ok(json_bytes(StatusCode::OK, object.to_json()));
+            }
+        }
+        object.set_resource_version(current.mod_revision);
+        return Ok(json_bytes(StatusCode::OK, object.to_json()));
+    }
+    if !dry {
+        context
+            .store
+            .delete(key, Some(current.mod_revision))
+            .await
+            .map_err(|error| conflict_or(request, name, error))?;
+    }
+    let mut details = request.details(name);
+    details.uid = object.meta_str("uid").map(str::to_owned);
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Success",
+            "details": details,
+        }),
+    ))
+}
+
+/// `DELETE` on a collection: each selected object is deleted as by a single delete.
+pub(super) async fn delete_collection(
+    context: &ApiContext,
+    request: &RestRequest,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let options = DeleteOptions::parse(&body)?;
+    let labels =
+        LabelSelector::parse(&query_value(&request.query, "labelSelector").unwrap_or_default())?;
+    let mut prefix = storage_prefix(&request.resource);
+    if let Some(namespace) = &request.target.namespace {
+        prefix.push_str(namespace);
+        prefix.push('/');
+    }
+    let page = context
+        .store
+        .list(ListRequest {
+            prefix,
+            ..ListRequest::default()
+        })
+        .await
+        .map_err(|error| request.storage_error("", error))?;
+    let mut deleted = Vec::new();
+    for kv in page.items {
+        let object = object::from_storage(&kv.value, kv.mod_revision)?;
+        if !labels.matches(object.labels()) {
+            continue;
+        }
+        let name = object.name().unwrap_or_default().to_owned();
+        match delete_one(context, request, &name, &kv.key, &options).await {
+            Ok(_) => deleted.push(object),
+            // Gone meanwhile: someone else deleted it, which is what was asked.
+            Err(error) if error.reason == Reason::NotFound => {}
+            Err(error) => return Err(error),
+        }
+    }
+    let items: Vec<Value> = deleted
+        .into_iter()
+        .map(|object| Value::Object(object.0))
+        .collect();
+    Ok(json(
+        StatusCode::OK,
+        &json!({
+            "kind": format!("{}List", request.resource.kind),
+            "apiVersion": request.resource.api_version(),
+            "metadata": {},
+            "items": items,
+        }),
+    ))
+}
+
+/// The parts of a `DeleteOptions` body the server acts on.
+#[derive(Default)]
+struct DeleteOptions {
+    uid: Option<String>,
+    resource_version: Option<String>,
+    propagation_policy: Option<String>,
+}
+
+impl DeleteOptions {
+    fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        let object = Object::from_json(body)?;
+        let preconditions = object.0.get("preconditions");
+        let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_owned);
+        Ok(Self {
+            uid: text(preconditions.and_then(|p| p.get("uid"))),
+            resource_version: text(preconditions.and_then(|p| p.get("resourceVersion"))),
+            propagation_policy: text(object.0.get("propagationPolicy")),
+        })
+    }
+
+    fn check_preconditions(
+        &self,
+        request: &RestRequest,
+        name: &str,
+        object: &Object,
+        revision: i64,
+    ) -> Result<(), ApiError> {
+        let failed = |what: &str, want: &str, have: &str| {
+            let mut error = ApiError::new(
+                Reason::Conflict,
+                format!(
+                    "Operation cannot be fulfilled on {} {name:?}: Precondition failed: {what} in precondition: {want}, {what} in object meta: {have}",
+                    request.qualified_resource()
+                ),
+            );
+            error.details = Some(Box::new(request.details(name)));
+            error
+        };
+        if let Some(uid) = &self.uid {
+            let have = object.meta_str("uid").unwrap_or_default();
+            if uid != have {
+                return Err(failed("UID", uid, have));
+            }
+        }
+        if let Some(version) = &self.resource_version {
+            let have = revision.to_string();
+            if *version != have {
+                return Err(failed("ResourceVersion", version, &have));
+            }
+        }
+        Ok(())
+    }
+}

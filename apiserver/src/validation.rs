@@ -1,0 +1,234 @@
+//! Field validation with upstream's messages, and the 422 Invalid error that carries them as
+//! `details.causes` so kubectl prints the same lines it would for kube-apiserver.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{StatusCause, StatusDetails};
+
+use crate::status::{ApiError, Reason};
+
+const DNS1123_LABEL_MAX: usize = 63;
+const DNS1123_SUBDOMAIN_MAX: usize = 253;
+const LABEL_VALUE_MAX: usize = 63;
+const QUALIFIED_NAME_MAX: usize = 63;
+
+const DNS1123_LABEL_HELP: &str = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const DNS1123_SUBDOMAIN_HELP: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const QUALIFIED_NAME_HELP: &str = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+const LABEL_VALUE_HELP: &str = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+
+/// One field error, as upstream's `field.Error`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// `FieldValueInvalid`, `FieldValueRequired`, ...
+    pub reason: &'static str,
+    /// The field path, e.g. `metadata.name`.
+    pub field: String,
+    /// The message without the field path.
+    pub message: String,
+}
+
+impl FieldError {
+    /// `Invalid value: "x": why`.
+    pub fn invalid(field: impl Into<String>, value: &str, why: &str) -> Self {
+        Self {
+            reason: "FieldValueInvalid",
+            field: field.into(),
+            message: format!("Invalid value: {value:?}: {why}"),
+        }
+    }
+
+    /// `Required value: why`.
+    pub fn required(field: impl Into<String>, why: &str) -> Self {
+        let message = if why.is_empty() {
+            "Required value".to_owned()
+        } else {
+            format!("Required value: {why}")
+        };
+        Self {
+            reason: "FieldValueRequired",
+            field: field.into(),
+            message,
+        }
+    }
+}
+
+/// The 422 for an object that failed validation: `Kind "name" is invalid: [errors]`.
+pub fn invalid(kind: &str, group: &str, name: &str, errors: Vec<FieldError>) -> ApiError {
+    let rendered: Vec<String> = errors
+        .iter()
+        .map(|error| format!("{}: {}", error.field, error.message))
+        .collect();
+    let summary = match rendered.as_slice() {
+        [one] => one.clone(),
+        many => format!("[{}]", many.join(", ")),
+    };
+    ApiError {
+        reason: Reason::Invalid,
+        message: format!("{kind} {name:?} is invalid: {summary}"),
+        details: Some(Box::new(StatusDetails {
+            name: Some(name.to_owned()),
+            group: Some(group.to_owned()).filter(|group| !group.is_empty()),
+            kind: Some(kind.to_owned()),
+            causes: Some(
+                errors
+                    .into_iter()
+                    .map(|error| StatusCause {
+                        reason: Some(error.reason.to_owned()),
+                        message: Some(error.message),
+                        field: Some(error.field),
+                    })
+                    .collect(),
+            ),
+            ..StatusDetails::default()
+        })),
+    }
+}
+
+fn is_alnum_lower(byte: u8) -> bool {
+    byte.is_ascii_lowercase() || byte.is_ascii_digit()
+}
+
+/// RFC 1123 label: the rule for namespace, service and similar names.
+pub fn dns1123_label(value: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if value.len() > DNS1123_LABEL_MAX {
+        problems.push(format!(
+            "must be no more than {DNS1123_LABEL_MAX} characters"
+        ));
+    }
+    if !is_label_shape(value.as_bytes()) {
+        problems.push(DNS1123_LABEL_HELP.to_owned());
+    }
+    problems
+}
+
+fn is_label_shape(bytes: &[u8]) -> bool {
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) => {
+            is_alnum_lower(*first)
+                && is_alnum_lower(*last)
+                && bytes.iter().all(|b| is_alnum_lower(*b) || *b == b'-')
+        }
+        _ => false,
+    }
+}
+
+/// RFC 1123 subdomain: the rule for most object names.
+pub fn dns1123_subdomain(value: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if value.len() > DNS1123_SUBDOMAIN_MAX {
+        problems.push(format!(
+            "must be no more than {DNS1123_SUBDOMAIN_MAX} characters"
+        ));
+    }
+    if value.is_empty() || !value.split('.').all(|part| is_label_shape(part.as_bytes())) {
+        problems.push(DNS1123_SUBDOMAIN_HELP.to_owned());
+    }
+    problems
+}
+
+fn is_qualified_name_part(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) => {
+            first.is_ascii_alphanumeric()
+                && last.is_ascii_alphanumeric()
+                && bytes
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        }
+        _ => false,
+    }
+}
+
+/// A label or annotation key: `[prefix/]name`.
+pub fn qualified_name(value: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    let (prefix, name) = match value.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, value),
+    };
+    if let Some(prefix) = prefix {
+        if prefix.is_empty() {
+            problems.push("prefix part must be non-empty".to_owned());
+        } else {
+            problems.extend(
+                dns1123_subdomain(prefix)
+                    .into_iter()
+                    .map(|problem| format!("prefix part {problem}")),
+            );
+        }
+    }
+    if name.is_empty() {
+        problems.push("name part must be non-empty".to_owned());
+    } else {
+        if name.len() > QUALIFIED_NAME_MAX {
+            problems.push(format!(
+                "name part must be no more than {QUALIFIED_NAME_MAX} characters"
+            ));
+        }
+        if !is_qualified_name_part(name) {
+            problems.push(QUALIFIED_NAME_HELP.to_owned());
+        }
+    }
+    problems
+}
+
+/// A label value.
+pub fn label_value(value: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if value.len() > LABEL_VALUE_MAX {
+        problems.push(format!("must be no more than {LABEL_VALUE_MAX} characters"));
+    }
+    if !value.is_empty() && !is_qualified_name_part(value) {
+        problems.push(LABEL_VALUE_HELP.to_owned());
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{
+        dns1123_label, dns1123_subdomain, invalid, label_value, qualified_name, FieldError,
+    };
+
+    #[test]
+    fn names() {
+        assert!(dns1123_subdomain("web-0.example").is_empty());
+        assert!(!dns1123_subdomain("Web").is_empty());
+        assert!(!dns1123_subdomain("a..b").is_empty());
+        assert!(!dns1123_subdomain(&"a".repeat(254)).is_empty());
+        assert!(dns1123_label("kube-system").is_empty());
+        assert!(!dns1123_label("a.b").is_empty());
+        assert!(!dns1123_label("-a").is_empty());
+    }
+
+    #[test]
+    fn labels() {
+        assert!(qualified_name("app.kubernetes.io/name").is_empty());
+        assert!(qualified_name("Name_1").is_empty());
+        assert!(!qualified_name("/x").is_empty());
+        assert!(!qualified_name("bad key").is_empty());
+        assert!(label_value("").is_empty());
+        assert!(!label_value("-x").is_empty());
+    }
+
+    #[test]
+    fn invalid_lists_causes() {
+        let error = invalid(
+            "ConfigMap",
+            "",
+            "Bad",
+            vec![FieldError::invalid("metadata.name", "Bad", "oops")],
+        );
+        assert_eq!(
+            error.message,
+            "ConfigMap \"Bad\" is invalid: metadata.name: Invalid value: \"Bad\": oops"
+        );
+        let causes = error
+            .details
+            .and_then(|details| details.causes.clone())
+            .unwrap_or_default();
+        assert_eq!(causes.len(), 1);
+        assert_eq!(causes[0].field.as_deref(), Some("metadata.name"));
+    }
+}

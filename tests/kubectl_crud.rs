@@ -1,0 +1,376 @@
+//! Everyday resource management with stock kubectl against a real `ferrokube server`, over
+//! the embedded store and over real etcd. Manifests go in as files, as users write them.
+
+use std::io::Write as _;
+
+use anyhow::{ensure, Context, Result};
+use ferrokube_testkit::{EtcdServer, ServerProcess};
+use serde_json::{json, Value};
+
+fn start(extra_args: &[&str]) -> Result<ServerProcess> {
+    Ok(ServerProcess::start(
+        std::path::Path::new(env!("CARGO_BIN_EXE_ferrokube")),
+        extra_args,
+    )?)
+}
+
+/// Writes a manifest to a temp file kubectl can read.
+fn manifest(value: &Value) -> Result<tempfile::NamedTempFile> {
+    let mut file = tempfile::Builder::new().suffix(".json").tempfile()?;
+    file.write_all(&serde_json::to_vec_pretty(value)?)?;
+    Ok(file)
+}
+
+fn path(file: &tempfile::NamedTempFile) -> Result<&str> {
+    file.path().to_str().context("temp path is not UTF-8")
+}
+
+fn get_json(server: &ServerProcess, args: &[&str]) -> Result<Value> {
+    let mut all = args.to_vec();
+    all.extend(["-o", "json"]);
+    Ok(serde_json::from_str(&server.kubectl_ok(&all)?)?)
+}
+
+fn namespace(server: &ServerProcess, name: &str) -> Result<()> {
+    let file =
+        manifest(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))?;
+    server.kubectl_ok(&["create", "--validate=false", "-f", path(&file)?])?;
+    Ok(())
+}
+
+fn discovery(server: &ServerProcess) -> Result<()> {
+    let resources = server.kubectl_ok(&["api-resources", "--no-headers"])?;
+    let deployments = resources
+        .lines()
+        .find(|line| line.starts_with("deployments "))
+        .context("no deployments in api-resources")?;
+    let columns: Vec<&str> = deployments.split_whitespace().collect();
+    ensure!(
+        columns == ["deployments", "deploy", "apps/v1", "true", "Deployment"],
+        "{columns:?}"
+    );
+    ensure!(resources
+        .lines()
+        .any(|line| line.starts_with("pods ") && line.contains(" po ")));
+    let groups = server.kubectl_ok(&["api-versions"])?;
+    for group in [
+        "v1",
+        "apps/v1",
+        "batch/v1",
+        "autoscaling/v2",
+        "rbac.authorization.k8s.io/v1",
+    ] {
+        ensure!(
+            groups.lines().any(|line| line == group),
+            "{group} missing from {groups}"
+        );
+    }
+    let namespaces = server.kubectl_ok(&["get", "ns", "-o", "name"])?;
+    for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        ensure!(
+            namespaces.contains(&format!("namespace/{name}\n")),
+            "{namespaces}"
+        );
+    }
+    Ok(())
+}
+
+fn configmap_lifecycle(server: &ServerProcess) -> Result<()> {
+    namespace(server, "demo")?;
+    let file = manifest(&json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "settings", "namespace": "demo", "labels": {"app": "web"}},
+        "data": {"mode": "fast"}
+    }))?;
+    let created = server.kubectl_ok(&["create", "--validate=false", "-f", path(&file)?])?;
+    ensure!(created.trim() == "configmap/settings created", "{created}");
+    let object = get_json(server, &["get", "configmap", "settings", "-n", "demo"])?;
+    ensure!(object["data"]["mode"] == "fast");
+    ensure!(
+        object["metadata"]["uid"]
+            .as_str()
+            .is_some_and(|uid| uid.len() == 36),
+        "{object}"
+    );
+    ensure!(object["metadata"]["creationTimestamp"].is_string());
+    let revision: i64 = object["metadata"]["resourceVersion"]
+        .as_str()
+        .context("resourceVersion")?
+        .parse()?;
+    ensure!(revision > 0);
+
+    let jsonpath = server.kubectl_ok(&[
+        "get",
+        "cm",
+        "settings",
+        "-n",
+        "demo",
+        "-o",
+        "jsonpath={.data.mode}",
+    ])?;
+    ensure!(jsonpath == "fast", "{jsonpath}");
+    let selected =
+        server.kubectl_ok(&["get", "cm", "-n", "demo", "-l", "app=web", "-o", "name"])?;
+    ensure!(selected.trim() == "configmap/settings", "{selected}");
+    let none = server.kubectl_ok(&[
+        "get",
+        "cm",
+        "-n",
+        "demo",
+        "-l",
+        "app notin (web)",
+        "-o",
+        "name",
+    ])?;
+    ensure!(none.trim().is_empty(), "{none}");
+    let by_field = server.kubectl_ok(&[
+        "get",
+        "cm",
+        "-A",
+        "--field-selector",
+        "metadata.name=settings",
+        "-o",
+        "name",
+    ])?;
+    ensure!(by_field.trim() == "configmap/settings", "{by_field}");
+
+    // Again: AlreadyExists.
+    let again = server.kubectl_err(&["create", "--validate=false", "-f", path(&file)?])?;
+    ensure!(
+        again.contains("AlreadyExists") && again.contains("\"settings\" already exists"),
+        "{again}"
+    );
+
+    // Replace with the current resourceVersion works; with a stale one it conflicts.
+    let mut updated = object.clone();
+    updated["data"]["mode"] = json!("slow");
+    let current = manifest(&updated)?;
+    server.kubectl_ok(&["replace", "--validate=false", "-f", path(&current)?])?;
+    let stale = server.kubectl_err(&["replace", "--validate=false", "-f", path(&current)?])?;
+    ensure!(
+        stale.contains("Conflict") && stale.contains("the object has been modified"),
+        "{stale}"
+    );
+    let after = get_json(server, &["get", "cm", "settings", "-n", "demo"])?;
+    ensure!(after["data"]["mode"] == "slow");
+    ensure!(after["metadata"]["uid"] == object["metadata"]["uid"]);
+
+    server.kubectl_ok(&["delete", "cm", "settings", "-n", "demo", "--wait"])?;
+    let gone = server.kubectl_err(&["get", "cm", "settings", "-n", "demo"])?;
+    ensure!(
+        gone.contains("(NotFound)") && gone.contains("configmaps \"settings\" not found"),
+        "{gone}"
+    );
+    Ok(())
+}
+
+fn deployment_generation(server: &ServerProcess) -> Result<()> {
+    let deployment = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "demo"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}},
+                         "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+        },
+        "status": {"replicas": 99}
+    });
+    let file = manifest(&deployment)?;
+    server.kubectl_ok(&["create", "--validate=false", "-f", path(&file)?])?;
+    let created = get_json(server, &["get", "deploy", "web", "-n", "demo"])?;
+    ensure!(created["metadata"]["generation"] == 1, "{created}");
+    ensure!(
+        created["status"] == json!({}),
+        "status must be reset on create: {created}"
+    );
+
+    let mut changed = created.clone();
+    changed["spec"]["replicas"] = json!(3);
+    changed["status"] = json!({"replicas": 5});
+    let file = manifest(&changed)?;
+    server.kubectl_ok(&["replace", "--validate=false", "-f", path(&file)?])?;
+    let replaced = get_json(server, &["get", "deploy", "web", "-n", "demo"])?;
+    ensure!(replaced["metadata"]["generation"] == 2, "{replaced}");
+    ensure!(replaced["spec"]["replicas"] == 3);
+    ensure!(
+        replaced["status"] == json!({}),
+        "status must not change through the main resource"
+    );
+
+    // The status subresource changes status only.
+    let mut status = replaced.clone();
+    status["status"] = json!({"replicas": 3});
+    status["spec"]["replicas"] = json!(7);
+    let file = manifest(&status)?;
+    server.kubectl_ok(&[
+        "replace",
+        "--validate=false",
+        "--subresource=status",
+        "-f",
+        path(&file)?,
+    ])?;
+    let after = get_json(server, &["get", "deploy", "web", "-n", "demo"])?;
+    ensure!(after["status"]["replicas"] == 3, "{after}");
+    ensure!(
+        after["spec"]["replicas"] == 3,
+        "spec must not change through status: {after}"
+    );
+    ensure!(after["metadata"]["generation"] == 2);
+    Ok(())
+}
+
+fn finalizers_hold_deletion(server: &ServerProcess) -> Result<()> {
+    let file = manifest(&json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "held", "namespace": "demo", "finalizers": ["example.com/hold"]}
+    }))?;
+    server.kubectl_ok(&["create", "--validate=false", "-f", path(&file)?])?;
+    server.kubectl_ok(&["delete", "cm", "held", "-n", "demo", "--wait=false"])?;
+    let held = get_json(server, &["get", "cm", "held", "-n", "demo"])?;
+    ensure!(held["metadata"]["deletionTimestamp"].is_string(), "{held}");
+    let mut released = held.clone();
+    released["metadata"]["finalizers"] = json!([]);
+    let file = manifest(&released)?;
+    server.kubectl_ok(&["replace", "--validate=false", "-f", path(&file)?])?;
+    let gone = server.kubectl_err(&["get", "cm", "held", "-n", "demo"])?;
+    ensure!(gone.contains("NotFound"), "{gone}");
+    Ok(())
+}
+
+fn chunked_list(server: &ServerProcess) -> Result<()> {
+    namespace(server, "many")?;
+    let total = 1000;
+    let items: Vec<Value> = (0..total)
+        .map(|index| {
+            json!({"apiVersion": "v1", "kind": "ConfigMap",
+                   "metadata": {"name": format!("cm-{index:04}"), "namespace": "many",
+                                "labels": {"parity": if index % 2 == 0 { "even" } else { "odd" }}}})
+        })
+        .collect();
+    let file = manifest(&json!({"apiVersion": "v1", "kind": "List", "items": items}))?;
+    server.kubectl_ok(&["create", "--validate=false", "-f", path(&file)?])?;
+    let names = server.kubectl_ok(&["get", "cm", "-n", "many", "--chunk-size=70", "-o", "name"])?;
+    let listed: Vec<&str> = names.lines().collect();
+    ensure!(listed.len() == total, "listed {}", listed.len());
+    let mut sorted = listed.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    ensure!(sorted.len() == total, "duplicates across pages");
+    let odd = server.kubectl_ok(&[
+        "get",
+        "cm",
+        "-n",
+        "many",
+        "--chunk-size=33",
+        "-l",
+        "parity=odd",
+        "-o",
+        "name",
+    ])?;
+    ensure!(odd.lines().count() == total / 2);
+
+    let page = server.kubectl_ok(&[
+        "get",
+        "--raw",
+        "/api/v1/namespaces/many/configmaps?limit=10",
+    ])?;
+    let page: Value = serde_json::from_str(&page)?;
+    ensure!(page["items"].as_array().map(Vec::len) == Some(10));
+    ensure!(
+        page["metadata"]["remainingItemCount"] == total - 10,
+        "{}",
+        page["metadata"]
+    );
+    ensure!(page["metadata"]["continue"].is_string());
+    Ok(())
+}
+
+fn bad_input(server: &ServerProcess) -> Result<()> {
+    let before = server.kubectl_ok(&["get", "cm", "-n", "demo", "-o", "name"])?;
+
+    let invalid = manifest(
+        &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name", "namespace": "demo"}}),
+    )?;
+    let error = server.kubectl_err(&["create", "--validate=false", "-f", path(&invalid)?])?;
+    ensure!(
+        error.contains("is invalid")
+            && error.contains("metadata.name: Invalid value: \"Bad_Name\""),
+        "{error}"
+    );
+
+    let missing_ns = manifest(
+        &json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "nowhere"}}),
+    )?;
+    let error = server.kubectl_err(&["create", "--validate=false", "-f", path(&missing_ns)?])?;
+    ensure!(
+        error.contains("namespaces \"nowhere\" not found"),
+        "{error}"
+    );
+
+    let mut malformed = tempfile::NamedTempFile::new()?;
+    malformed.write_all(b"{\"apiVersion\": \"v1\", \"kind\": ")?;
+    let raw_path = "/api/v1/namespaces/demo/configmaps";
+    let error = server.kubectl_err(&["create", "--raw", raw_path, "-f", path(&malformed)?])?;
+    ensure!(
+        error.contains("BadRequest") || error.contains("json parse error"),
+        "{error}"
+    );
+
+    let wrong_kind =
+        manifest(&json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}))?;
+    let error = server.kubectl_err(&["create", "--raw", raw_path, "-f", path(&wrong_kind)?])?;
+    ensure!(
+        error.contains("does not match the expected kind"),
+        "{error}"
+    );
+
+    let mut oversized = tempfile::NamedTempFile::new()?;
+    let filler = "x".repeat(4 * 1024 * 1024);
+    write!(
+        oversized,
+        "{}",
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"}, "data": {"x": filler}})
+    )?;
+    let error = server.kubectl_err(&["create", "--raw", raw_path, "-f", path(&oversized)?])?;
+    ensure!(error.contains("Request entity too large"), "{error}");
+
+    let status =
+        server.kubectl_err(&["get", "--raw", "/api/v1/namespaces/demo/configmaps/nope"])?;
+    ensure!(status.contains("NotFound"), "{status}");
+    let unknown = server.kubectl_err(&["get", "--raw", "/apis/apps/v1/namespaces/demo/widgets"])?;
+    ensure!(
+        unknown.contains("the server could not find the requested resource"),
+        "{unknown}"
+    );
+
+    let after = server.kubectl_ok(&["get", "cm", "-n", "demo", "-o", "name"])?;
+    ensure!(
+        before == after,
+        "bad input changed the store: {before} -> {after}"
+    );
+    Ok(())
+}
+
+fn scenarios(server: &ServerProcess) -> Result<()> {
+    discovery(server).context("discovery")?;
+    configmap_lifecycle(server).context("configmap lifecycle")?;
+    deployment_generation(server).context("deployment generation")?;
+    finalizers_hold_deletion(server).context("finalizers")?;
+    chunked_list(server).context("chunked list")?;
+    bad_input(server).context("bad input")?;
+    Ok(())
+}
+
+#[test]
+fn kubectl_manages_resources_on_the_embedded_store() -> Result<()> {
+    let server = start(&[])?;
+    scenarios(&server).with_context(|| server.log())
+}
+
+#[test]
+fn kubectl_manages_resources_on_etcd() -> Result<()> {
+    let etcd = EtcdServer::start()?;
+    let server = start(&["--datastore-endpoint", &etcd.endpoint()])?;
+    scenarios(&server).with_context(|| server.log())
+}
