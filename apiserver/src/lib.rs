@@ -11,3 +11,4 @@ pub mod server;
 pub mod status;
 pub mod storage;
 pub mod validation;
+pub mod watch;

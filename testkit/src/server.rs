@@ -61,6 +61,32 @@ pub struct ServerProcess {
     child: Child,
     port: u16,
     dir: tempfile::TempDir,
+    binary: PathBuf,
+    args: Vec<String>,
+}
+
+/// Starts `binary server` on `dir/data` and `port`, logging to `dir/server.log`.
+fn spawn(binary: &Path, dir: &Path, port: u16, args: &[String]) -> Result<Child, ServerError> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))?;
+    Command::new(binary)
+        .arg("server")
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .arg("--secure-port")
+        .arg(port.to_string())
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .map_err(|source| ServerError::Spawn {
+            binary: binary.to_path_buf(),
+            source,
+        })
 }
 
 impl ServerProcess {
@@ -71,27 +97,25 @@ impl ServerProcess {
             .prefix("ferrokube-server")
             .tempdir()?;
         let port = free_port()?;
-        let log = std::fs::File::create(dir.path().join("server.log"))?;
-        let data_dir = dir.path().join("data");
-        let child = Command::new(binary)
-            .arg("server")
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .arg("--secure-port")
-            .arg(port.to_string())
-            .args(extra_args)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .map_err(|source| ServerError::Spawn {
-                binary: binary.to_path_buf(),
-                source,
-            })?;
-        let mut server = Self { child, port, dir };
+        let args: Vec<String> = extra_args.iter().map(|arg| (*arg).to_owned()).collect();
+        let child = spawn(binary, dir.path(), port, &args)?;
+        let mut server = Self {
+            child,
+            port,
+            dir,
+            binary: binary.to_path_buf(),
+            args,
+        };
         server.wait_ready(Duration::from_secs(60))?;
         Ok(server)
+    }
+
+    /// Stops the server (SIGTERM) and starts it again on the same data directory and port,
+    /// as an upgrade or a reboot would.
+    pub fn restart(&mut self) -> Result<(), ServerError> {
+        self.terminate()?;
+        self.child = spawn(&self.binary, self.dir.path(), self.port, &self.args)?;
+        self.wait_ready(Duration::from_secs(60))
     }
 
     /// The HTTPS port.

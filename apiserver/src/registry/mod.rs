@@ -72,6 +72,11 @@ impl Registry {
             .get(&(group.to_owned(), version.to_owned(), plural.to_owned()))
     }
 
+    /// Every resource, in table order.
+    pub fn all(&self) -> impl Iterator<Item = &Resource> {
+        self.resources.iter()
+    }
+
     /// Groups with their versions, preferred version first, in discovery order.
     pub fn groups(&self) -> &[(String, Vec<String>)] {
         &self.groups

@@ -101,7 +101,16 @@ pub async fn run(
         registry,
         store: Arc::clone(&store),
         server_address: address.to_string(),
+        watch_caches: crate::watch::WatchCaches::new(Arc::clone(&store)),
     });
+    let prefixes: Vec<String> = context
+        .registry
+        .all()
+        .map(|resource| crate::registry::storage_prefix(resource))
+        .collect();
+    context
+        .watch_caches
+        .start_all(prefixes.iter().map(String::as_str));
     let app = routes(context, Arc::clone(&shutting_down));
     let flag = Arc::clone(&shutting_down);
     let stop = async move {

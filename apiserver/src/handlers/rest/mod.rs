@@ -2,6 +2,7 @@
 //! (parse the path, look the resource up, check the verb, run it against the store).
 
 mod read;
+mod watch;
 mod write;
 
 use std::sync::Arc;
@@ -30,6 +31,8 @@ pub struct ApiContext {
     pub store: Arc<dyn Store>,
     /// `host:port` clients reach us at, for `/api`'s address list.
     pub server_address: String,
+    /// Watch caches, one per watched resource.
+    pub watch_caches: crate::watch::WatchCaches,
 }
 
 /// Entry point for `/api/...` and `/apis/...`.
@@ -126,10 +129,7 @@ impl RestRequest {
         match verb {
             Verb::Get => read::get(context, &self).await,
             Verb::List => read::list(context, &self).await,
-            Verb::Watch => Err(ApiError::new(
-                Reason::MethodNotAllowed,
-                "watch is not served yet",
-            )),
+            Verb::Watch => watch::watch(context, &self).await,
             Verb::Create => {
                 self.require_json()?;
                 write::create(context, &self, read_body(body).await?).await
