@@ -352,11 +352,87 @@ fn bad_input(server: &ServerProcess) -> Result<()> {
     Ok(())
 }
 
+fn patches(server: &ServerProcess) -> Result<()> {
+    let file = manifest(&json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "patched", "namespace": "demo", "labels": {"keep": "yes", "drop": "me"}},
+        "data": {"a": "1"}
+    }))?;
+    server.kubectl_ok(&["create", "--validate=false", "-f", path(&file)?])?;
+    server.kubectl_ok(&[
+        "patch",
+        "cm",
+        "patched",
+        "-n",
+        "demo",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"b":"2"},"metadata":{"labels":{"drop":null}}}"#,
+    ])?;
+    server.kubectl_ok(&[
+        "patch", "cm", "patched", "-n", "demo", "--type=json",
+        "-p", r#"[{"op":"replace","path":"/data/a","value":"10"},{"op":"add","path":"/data/c","value":"3"}]"#,
+    ])?;
+    let object = get_json(server, &["get", "cm", "patched", "-n", "demo"])?;
+    ensure!(
+        object["data"] == json!({"a": "10", "b": "2", "c": "3"}),
+        "{object}"
+    );
+    ensure!(
+        object["metadata"]["labels"] == json!({"keep": "yes"}),
+        "{object}"
+    );
+
+    let failed_test = server.kubectl_err(&[
+        "patch",
+        "cm",
+        "patched",
+        "-n",
+        "demo",
+        "--type=json",
+        "-p",
+        r#"[{"op":"test","path":"/data/a","value":"nope"}]"#,
+    ])?;
+    ensure!(
+        failed_test.contains("Invalid") || failed_test.contains("invalid"),
+        "{failed_test}"
+    );
+    let stale = server.kubectl_err(&[
+        "patch",
+        "cm",
+        "patched",
+        "-n",
+        "demo",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"resourceVersion":"1"},"data":{"x":"y"}}"#,
+    ])?;
+    ensure!(stale.contains("Conflict"), "{stale}");
+    let missing = server.kubectl_err(&[
+        "patch",
+        "cm",
+        "nope",
+        "-n",
+        "demo",
+        "--type=merge",
+        "-p",
+        "{}",
+    ])?;
+    ensure!(missing.contains("NotFound"), "{missing}");
+    let after = get_json(server, &["get", "cm", "patched", "-n", "demo"])?;
+    ensure!(
+        after["data"] == object["data"],
+        "failed patches changed the object"
+    );
+    Ok(())
+}
+
 fn scenarios(server: &ServerProcess) -> Result<()> {
     discovery(server).context("discovery")?;
     configmap_lifecycle(server).context("configmap lifecycle")?;
     deployment_generation(server).context("deployment generation")?;
     finalizers_hold_deletion(server).context("finalizers")?;
+    patches(server).context("patches")?;
     chunked_list(server).context("chunked list")?;
     bad_input(server).context("bad input")?;
     Ok(())

@@ -1,6 +1,7 @@
 //! The generic REST handler: every resource of the registry is served by this one code path
 //! (parse the path, look the resource up, check the verb, run it against the store).
 
+mod patch;
 mod read;
 mod watch;
 mod write;
@@ -142,13 +143,7 @@ impl RestRequest {
             Verb::DeleteCollection => {
                 write::delete_collection(context, &self, read_body(body).await?).await
             }
-            Verb::Patch => Err(ApiError::new(
-                Reason::UnsupportedMediaType,
-                format!(
-                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json (got {:?})",
-                    self.content_type()
-                ),
-            )),
+            Verb::Patch => patch::patch(context, &self, read_body(body).await?).await,
         }
     }
 

@@ -270,10 +270,33 @@ pub(super) async fn update(
     request: &RestRequest,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let resource = &request.resource;
     let name = request.target.name.clone().unwrap_or_default();
-    let mut object = Object::from_json(&body)?;
-    check_type(resource, &mut object)?;
+    let object = prepare_update(request, &name, Object::from_json(&body)?)?;
+    let expected = object.resource_version()?;
+    let key = storage_key(
+        &request.resource,
+        request.target.namespace.as_deref(),
+        &name,
+    );
+    let current = context
+        .store
+        .get(&key, None)
+        .await
+        .map_err(|error| request.storage_error(&name, error))?
+        .ok_or_else(|| request.not_found(&name))?;
+    if expected.is_some_and(|expected| expected != current.mod_revision) {
+        return Err(request.conflict(&name));
+    }
+    commit_update(context, request, &name, &key, &current, object).await
+}
+
+/// Checks an object sent to replace `name`: type, namespace, name and metadata.
+pub(super) fn prepare_update(
+    request: &RestRequest,
+    name: &str,
+    mut object: Object,
+) -> Result<Object, ApiError> {
+    check_type(&request.resource, &mut object)?;
     check_namespace(request, &mut object)?;
     match object.name() {
         Some(body_name) if body_name != name => {
@@ -284,38 +307,29 @@ pub(super) async fn update(
             ),
             ))
         }
-        _ => object.set_meta_str("name", &name),
+        _ => object.set_meta_str("name", name),
     }
-    validate_meta(resource, &object)?;
-    let expected = object.resource_version()?;
-    let key = storage_key(resource, request.target.namespace.as_deref(), &name);
-    let current = context
-        .store
-        .get(&key, None)
-        .await
-        .map_err(|error| request.storage_error(&name, error))?
-        .ok_or_else(|| request.not_found(&name))?;
-    if expected.is_some_and(|expected| expected != current.mod_revision) {
-        return Err(request.conflict(&name));
-    }
+    validate_meta(&request.resource, &object)?;
+    Ok(object)
+}
+
+/// Writes `object` over `current` (compare-and-swap on its revision) and answers with the
+/// result; a lost race is a 409 Conflict.
+pub(super) async fn commit_update(
+    context: &ApiContext,
+    request: &RestRequest,
+    name: &str,
+    key: &str,
+    current: &KeyValue,
+    object: Object,
+) -> Result<Response, ApiError> {
     let old = Object::from_json(&current.value)?;
-    let merged = merge_update(resource, request, &old, object);
+    let mut merged = merge_update(&request.resource, request, &old, object);
     if dry_run(&request.query) {
-        let mut merged = merged;
         merged.set_resource_version(current.mod_revision);
         return Ok(json_bytes(StatusCode::OK, merged.to_json()));
     }
-    let kv = write_back(
-        context,
-        request,
-        &name,
-        &key,
-        &current,
-        &old,
-        merged.clone(),
-    )
-    .await?;
-    let mut merged = merged;
+    let kv = write_back(context, request, name, key, current, &old, merged.clone()).await?;
     merged.set_resource_version(kv.mod_revision);
     Ok(json_bytes(StatusCode::OK, merged.to_json()))
 }
