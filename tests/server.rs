@@ -44,6 +44,22 @@ fn check_control_plane(server: &ServerProcess) -> Result<()> {
     ensure!(excluded.contains("[+]etcd excluded: ok\n"), "{excluded}");
     ensure!(stdout_of(server, &["get", "--raw", "/readyz/etcd"])? == "ok");
 
+    // Request metrics under upstream's names.
+    stdout_of(server, &["get", "namespaces"])?;
+    let metrics = stdout_of(server, &["get", "--raw", "/metrics"])?;
+    ensure!(
+        metrics.lines().any(
+            |line| line.starts_with("apiserver_request_total{code=\"200\"")
+                && line.contains("resource=\"namespaces\"")
+                && line.contains("verb=\"LIST\"")
+        ),
+        "{metrics}"
+    );
+    ensure!(
+        metrics.contains("apiserver_request_duration_seconds_bucket{"),
+        "{metrics}"
+    );
+
     // An unknown path answers upstream's NotFound Status, which kubectl reports as such.
     let missing = server.kubectl(&["get", "--raw", "/no/such/path"])?;
     ensure!(!missing.status.success());

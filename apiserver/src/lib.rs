@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod handlers;
+pub mod metrics;
 pub mod object;
 pub mod pki;
 pub mod registry;

@@ -102,6 +102,7 @@ pub async fn run(
         store: Arc::clone(&store),
         server_address: address.to_string(),
         watch_caches: crate::watch::WatchCaches::new(Arc::clone(&store)),
+        metrics: Arc::default(),
     });
     let prefixes: Vec<String> = context
         .registry
@@ -130,9 +131,22 @@ fn routes(context: Arc<ApiContext>, shutting_down: Arc<AtomicBool>) -> Router {
         .route("/apis", any(rest::serve))
         .route("/apis/{*path}", any(rest::serve))
         .with_state(Arc::clone(&context));
+    let metrics = Arc::clone(&context.metrics);
     Health::new(Arc::clone(&context.store), shutting_down)
         .routes()
         .merge(api)
+        .route(
+            "/metrics",
+            get(move || async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    metrics.render(),
+                )
+            }),
+        )
         .route("/version", get(version::get))
         .fallback(|| async { ApiError::path_not_found() })
 }

@@ -16,6 +16,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use super::discovery;
+use crate::metrics::RequestLabels;
 use crate::registry::{Registry, Resource, Verb};
 use crate::request_info::{self, ApiPath, ResourcePath};
 use crate::status::{ApiError, Reason};
@@ -34,14 +35,67 @@ pub struct ApiContext {
     pub server_address: String,
     /// Watch caches, one per watched resource.
     pub watch_caches: crate::watch::WatchCaches,
+    /// Request counters and latencies.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// Entry point for `/api/...` and `/apis/...`.
 pub async fn serve(State(context): State<Arc<ApiContext>>, request: Request) -> Response {
-    match handle(&context, request).await {
+    let started = std::time::Instant::now();
+    let labels = metric_labels(&context.registry, &request);
+    let response = match handle(&context, request).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
+    };
+    if let Some(labels) = labels {
+        context
+            .metrics
+            .observe(labels, response.status().as_u16(), started.elapsed());
     }
+    response
+}
+
+/// The metric labels of a resource request; `None` for discovery paths.
+fn metric_labels(registry: &Registry, request: &Request) -> Option<RequestLabels> {
+    let path = request_info::parse(request.uri().path(), |name| {
+        registry.is_namespace_subresource(name)
+    })?;
+    let ApiPath::Resource(target) = path else {
+        return None;
+    };
+    let query = request.uri().query().unwrap_or_default();
+    let verb = match (request.method(), target.name.is_some()) {
+        (&Method::GET, true) => "GET",
+        (&Method::GET, false) if query_flag(query, "watch") => "WATCH",
+        (&Method::GET, false) => "LIST",
+        (&Method::POST, _) => "POST",
+        (&Method::PUT, _) => "PUT",
+        (&Method::PATCH, _) => "PATCH",
+        (&Method::DELETE, true) => "DELETE",
+        (&Method::DELETE, false) => "DELETECOLLECTION",
+        _ => "UNKNOWN",
+    };
+    let scope = if target.name.is_some() {
+        "resource"
+    } else if target.namespace.is_some() {
+        "namespace"
+    } else {
+        "cluster"
+    };
+    let dry_run = if query_value(query, "dryRun").is_some_and(|value| value == "All") {
+        "All"
+    } else {
+        ""
+    };
+    Some(RequestLabels {
+        verb,
+        dry_run,
+        group: target.group,
+        version: target.version,
+        resource: target.resource,
+        subresource: target.subresource.unwrap_or_default(),
+        scope,
+    })
 }
 
 async fn handle(context: &ApiContext, request: Request) -> Result<Response, ApiError> {
