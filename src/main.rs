@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use ferrokube_apiserver::server::{self, ServerOptions};
+use ferrokube_apiserver::strategy::ServiceCidr;
 use tracing_subscriber::EnvFilter;
 
 /// A Kubernetes cluster that stock tools cannot tell from the real one.
@@ -46,6 +47,14 @@ struct ControlPlane {
     /// Seconds between history compactions (kube-apiserver's default is 300).
     #[arg(long, default_value_t = 300)]
     compaction_interval_seconds: u64,
+    /// The IPv4 range Service ClusterIPs come from.
+    #[arg(long, default_value = "10.96.0.0/12", value_parser = parse_cidr)]
+    service_cidr: ServiceCidr,
+}
+
+fn parse_cidr(text: &str) -> Result<ServiceCidr, String> {
+    ServiceCidr::parse(text)
+        .ok_or_else(|| format!("{text:?} is not an IPv4 CIDR like 10.96.0.0/12"))
 }
 
 fn main() -> Result<()> {
@@ -67,6 +76,7 @@ fn main() -> Result<()> {
                 secure_port: flags.secure_port,
                 datastore_endpoint: flags.datastore_endpoint,
                 compaction_interval: Duration::from_secs(flags.compaction_interval_seconds.max(1)),
+                service_cidr: flags.service_cidr,
             };
             runtime.block_on(server::run(options, termination()))?;
         }

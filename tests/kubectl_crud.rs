@@ -427,12 +427,90 @@ fn patches(server: &ServerProcess) -> Result<()> {
     Ok(())
 }
 
+fn services(server: &ServerProcess) -> Result<()> {
+    let kubernetes = get_json(server, &["get", "svc", "kubernetes", "-n", "default"])?;
+    ensure!(
+        kubernetes["spec"]["clusterIP"] == "10.96.0.1",
+        "{kubernetes}"
+    );
+    ensure!(kubernetes["spec"]["ports"][0]["port"] == 443);
+    let slice = get_json(
+        server,
+        &["get", "endpointslices", "kubernetes", "-n", "default"],
+    )?;
+    ensure!(slice["ports"][0]["port"] == server.port(), "{slice}");
+
+    let file = manifest(&json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "web", "namespace": "demo"},
+        "spec": {"type": "NodePort", "selector": {"app": "web"},
+                 "ports": [{"name": "http", "port": 80}, {"name": "https", "port": 443, "targetPort": 8443}]}
+    }))?;
+    server.kubectl_ok(&["create", "--validate=false", "-f", path(&file)?])?;
+    let web = get_json(server, &["get", "svc", "web", "-n", "demo"])?;
+    let ip = web["spec"]["clusterIP"]
+        .as_str()
+        .context("no clusterIP")?
+        .to_owned();
+    let octets: Vec<u8> = ip.split('.').map(str::parse).collect::<Result<_, _>>()?;
+    ensure!(
+        octets[0] == 10 && (96..112).contains(&octets[1]) && ip != "10.96.0.1",
+        "{ip}"
+    );
+    ensure!(web["spec"]["clusterIPs"] == json!([ip]));
+    ensure!(
+        web["spec"]["ports"][0]["targetPort"] == 80 && web["spec"]["ports"][0]["protocol"] == "TCP",
+        "{web}"
+    );
+    for index in 0..2 {
+        let node_port = web["spec"]["ports"][index]["nodePort"]
+            .as_u64()
+            .context("nodePort")?;
+        ensure!((30000..=32767).contains(&node_port), "{node_port}");
+    }
+    let record = get_json(server, &["get", "ipaddresses.networking.k8s.io", &ip])?;
+    ensure!(record["spec"]["parentRef"]["name"] == "web", "{record}");
+
+    // The same IP again is refused with upstream's field error.
+    let taken = manifest(&json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "copy", "namespace": "demo"},
+        "spec": {"clusterIP": ip, "ports": [{"port": 80}]}
+    }))?;
+    let error = server.kubectl_err(&["create", "--validate=false", "-f", path(&taken)?])?;
+    ensure!(
+        error.contains("provided IP is already allocated"),
+        "{error}"
+    );
+    let no_ports = manifest(&json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "empty", "namespace": "demo"}, "spec": {}
+    }))?;
+    let error = server.kubectl_err(&["create", "--validate=false", "-f", path(&no_ports)?])?;
+    ensure!(error.contains("spec.ports: Required value"), "{error}");
+
+    // clusterIP is immutable.
+    let mut changed = web.clone();
+    changed["spec"]["clusterIP"] = json!("10.96.0.99");
+    changed["spec"]["clusterIPs"] = json!(["10.96.0.99"]);
+    let file = manifest(&changed)?;
+    let error = server.kubectl_err(&["replace", "--validate=false", "-f", path(&file)?])?;
+    ensure!(error.contains("may not change once set"), "{error}");
+
+    // Deleting the Service frees its IP.
+    server.kubectl_ok(&["delete", "svc", "web", "-n", "demo"])?;
+    let freed = server.kubectl_err(&["get", "ipaddresses.networking.k8s.io", &ip])?;
+    ensure!(freed.contains("NotFound"), "{freed}");
+    Ok(())
+}
+
 fn scenarios(server: &ServerProcess) -> Result<()> {
     discovery(server).context("discovery")?;
     configmap_lifecycle(server).context("configmap lifecycle")?;
     deployment_generation(server).context("deployment generation")?;
     finalizers_hold_deletion(server).context("finalizers")?;
     patches(server).context("patches")?;
+    services(server).context("services")?;
     chunked_list(server).context("chunked list")?;
     bad_input(server).context("bad input")?;
     Ok(())

@@ -11,5 +11,6 @@ pub mod selector;
 pub mod server;
 pub mod status;
 pub mod storage;
+pub mod strategy;
 pub mod validation;
 pub mod watch;

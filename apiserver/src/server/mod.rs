@@ -22,10 +22,7 @@ use crate::pki::{ClusterPki, PkiError, ServingNames};
 use crate::registry::Registry;
 use crate::status::ApiError;
 use crate::storage::{Compactor, Datastore, StorageError};
-
-/// The first address of the default service CIDR (10.96.0.0/12): the `kubernetes` Service's
-/// ClusterIP, which the serving certificate must name.
-const KUBERNETES_SERVICE_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 96, 0, 1));
+use crate::strategy::{ServiceCidr, Strategies};
 
 /// What `ferrokube server` / `ferrokube apiserver` were asked to do.
 #[derive(Clone, Debug)]
@@ -40,6 +37,8 @@ pub struct ServerOptions {
     pub datastore_endpoint: String,
     /// How often history is compacted.
     pub compaction_interval: Duration,
+    /// Where Service ClusterIPs come from.
+    pub service_cidr: ServiceCidr,
 }
 
 /// Why the server could not start.
@@ -48,6 +47,9 @@ pub enum ServerError {
     /// The datastore could not be opened.
     #[error("datastore: {0}")]
     Storage(#[from] StorageError),
+    /// A start-up object could not be written.
+    #[error("bootstrap: {0}")]
+    Bootstrap(#[from] ApiError),
     /// Certificates could not be loaded or created.
     #[error("certificates: {0}")]
     Pki(#[from] PkiError),
@@ -80,7 +82,10 @@ pub async fn run(
     let _compactor = Compactor::spawn(Arc::clone(&store), options.compaction_interval);
 
     let names = ServingNames {
-        ips: vec![options.bind_address, KUBERNETES_SERVICE_IP],
+        ips: vec![
+            options.bind_address,
+            IpAddr::V4(options.service_cidr.first()),
+        ],
         dns: Vec::new(),
     };
     let pki = ClusterPki::load_or_create(&options.data_dir, &names)?;
@@ -95,7 +100,19 @@ pub async fn run(
     tracing::info!(%address, kubeconfig = %kubeconfig.display(), "serving the Kubernetes API");
 
     let registry = Arc::new(Registry::builtin());
+    let strategies = Strategies::new(options.service_cidr);
     bootstrap::ensure_system_namespaces(store.as_ref()).await?;
+    let advertise = match options.bind_address {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    bootstrap::ensure_kubernetes_service(
+        store.as_ref(),
+        strategies.services(),
+        advertise,
+        options.secure_port,
+    )
+    .await?;
     let shutting_down = Arc::new(AtomicBool::new(false));
     let context = Arc::new(ApiContext {
         registry,
@@ -103,6 +120,7 @@ pub async fn run(
         server_address: address.to_string(),
         watch_caches: crate::watch::WatchCaches::new(Arc::clone(&store)),
         metrics: Arc::default(),
+        strategies,
     });
     let prefixes: Vec<String> = context
         .registry

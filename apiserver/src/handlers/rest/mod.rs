@@ -37,6 +37,8 @@ pub struct ApiContext {
     pub watch_caches: crate::watch::WatchCaches,
     /// Request counters and latencies.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Per-kind defaulting, validation and allocation.
+    pub strategies: crate::strategy::Strategies,
 }
 
 /// Entry point for `/api/...` and `/apis/...`.

@@ -241,15 +241,31 @@ pub(super) async fn create(
         object.set("status", json!({"phase": "Active"}));
     }
     let name = object.name().unwrap_or_default().to_owned();
+    let strategy = context.strategies.get(resource);
     if dry_run(&request.query) {
         return Ok(json_bytes(StatusCode::CREATED, object.to_json()));
     }
+    if let Some(strategy) = strategy {
+        strategy
+            .before_create(context.store.as_ref(), &mut object)
+            .await?;
+    }
     let key = storage_key(resource, request.target.namespace.as_deref(), &name);
-    let kv = context
+    let created = context
         .store
         .create(&key, Bytes::from(object.to_json()))
-        .await
-        .map_err(|error| request.storage_error(&name, error))?;
+        .await;
+    let kv = match created {
+        Ok(kv) => kv,
+        Err(error) => {
+            if let Some(strategy) = strategy {
+                strategy
+                    .create_failed(context.store.as_ref(), &object)
+                    .await;
+            }
+            return Err(request.storage_error(&name, error));
+        }
+    };
     object.set_resource_version(kv.mod_revision);
     Ok(json_bytes(StatusCode::CREATED, object.to_json()))
 }
@@ -325,6 +341,13 @@ pub(super) async fn commit_update(
 ) -> Result<Response, ApiError> {
     let old = Object::from_json(&current.value)?;
     let mut merged = merge_update(&request.resource, request, &old, object);
+    if let Some(strategy) = context.strategies.get(&request.resource) {
+        if request.target.subresource.is_none() && !dry_run(&request.query) {
+            strategy
+                .before_update(context.store.as_ref(), &old, &mut merged)
+                .await?;
+        }
+    }
     if dry_run(&request.query) {
         merged.set_resource_version(current.mod_revision);
         return Ok(json_bytes(StatusCode::OK, merged.to_json()));
@@ -407,6 +430,9 @@ async fn write_back(
             .delete(key, Some(current.mod_revision))
             .await
             .map_err(|error| conflict_or(request, name, error))?;
+        if let Some(strategy) = context.strategies.get(&request.resource) {
+            strategy.after_delete(context.store.as_ref(), old).await;
+        }
         return Ok(KeyValue {
             mod_revision: deleted.revision,
             ..deleted.prev
@@ -485,6 +511,9 @@ async fn delete_one(
             .delete(key, Some(current.mod_revision))
             .await
             .map_err(|error| conflict_or(request, name, error))?;
+        if let Some(strategy) = context.strategies.get(&request.resource) {
+            strategy.after_delete(context.store.as_ref(), &object).await;
+        }
     }
     let mut details = request.details(name);
     details.uid = object.meta_str("uid").map(str::to_owned);

@@ -1,0 +1,78 @@
+//! Per-kind behaviour on top of the generic handlers: defaulting, validation and
+//! allocations that a kind needs beyond the common metadata rules. A kind without a strategy
+//! gets only the generic rules.
+
+mod service;
+
+use std::net::Ipv4Addr;
+
+use async_trait::async_trait;
+
+pub use service::{ServiceCidr, ServiceStrategy};
+
+use crate::object::Object;
+use crate::registry::ResourceInfo;
+use crate::status::ApiError;
+use crate::storage::Store;
+
+/// Hooks a kind may add around the generic create, update and delete.
+#[async_trait]
+pub trait Strategy: Send + Sync {
+    /// Defaults, validates and allocates for a new object, before it is stored.
+    async fn before_create(
+        &self,
+        _store: &dyn Store,
+        _object: &mut Object,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    /// Gives back what `before_create` took when the object was not stored after all.
+    async fn create_failed(&self, _store: &dyn Store, _object: &Object) {}
+
+    /// Validates an update against the stored object (immutable fields, allocations).
+    async fn before_update(
+        &self,
+        _store: &dyn Store,
+        _old: &Object,
+        _new: &mut Object,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    /// Releases what the object held once it is gone from the store.
+    async fn after_delete(&self, _store: &dyn Store, _object: &Object) {}
+}
+
+/// The strategies of the built-in kinds that have one.
+pub struct Strategies {
+    service: ServiceStrategy,
+}
+
+impl Strategies {
+    /// Strategies for a cluster whose Services take ClusterIPs from `service_cidr`.
+    pub fn new(service_cidr: ServiceCidr) -> Self {
+        Self {
+            service: ServiceStrategy::new(service_cidr),
+        }
+    }
+
+    /// The strategy of a resource, if it has one.
+    pub fn get(&self, resource: &ResourceInfo) -> Option<&dyn Strategy> {
+        match (resource.group, resource.plural) {
+            ("", "services") => Some(&self.service),
+            _ => None,
+        }
+    }
+
+    /// The Services strategy, for start-up (the `kubernetes` Service).
+    pub fn services(&self) -> &ServiceStrategy {
+        &self.service
+    }
+}
+
+impl Default for Strategies {
+    fn default() -> Self {
+        Self::new(ServiceCidr::new(Ipv4Addr::new(10, 96, 0, 0), 12))
+    }
+}
