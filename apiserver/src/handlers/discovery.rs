@@ -153,3 +153,151 @@ mod tests {
         assert!(groups.iter().any(|group| group.name == "apps"));
     }
 }
+
+/// Which aggregated discovery version an `Accept` header asks for (`apidiscovery.k8s.io`
+/// `v2` or `v2beta1`, `as=APIGroupDiscoveryList`), honouring the client's order.
+pub fn aggregated_version(accept: &str) -> Option<&'static str> {
+    for media_range in accept.split(',') {
+        let mut parts = media_range.split(';').map(str::trim);
+        if parts.next() != Some("application/json") {
+            continue;
+        }
+        let params: Vec<(&str, &str)> = parts.filter_map(|part| part.split_once('=')).collect();
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| *value)
+        };
+        if param("g") != Some("apidiscovery.k8s.io") || param("as") != Some("APIGroupDiscoveryList")
+        {
+            continue;
+        }
+        match param("v") {
+            Some("v2") => return Some("v2"),
+            Some("v2beta1") => return Some("v2beta1"),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The aggregated discovery document of `/api` (`legacy`) or `/apis`: every group with
+/// every version's resources in one response, so clients discover in one round trip.
+pub fn aggregated(registry: &Registry, legacy: bool, version: &str) -> serde_json::Value {
+    let items: Vec<serde_json::Value> = registry
+        .groups()
+        .iter()
+        .filter(|(group, _)| group.is_empty() == legacy)
+        .map(|(group, versions)| {
+            let versions: Vec<serde_json::Value> = versions
+                .iter()
+                .map(|group_version| {
+                    let resources: Vec<serde_json::Value> = registry
+                        .resources_of(group, group_version)
+                        .map(aggregated_resource)
+                        .collect();
+                    serde_json::json!({
+                        "version": group_version,
+                        "resources": resources,
+                        "freshness": "Current",
+                    })
+                })
+                .collect();
+            let mut metadata = serde_json::json!({"creationTimestamp": null});
+            if !group.is_empty() {
+                metadata["name"] = serde_json::json!(group);
+            }
+            serde_json::json!({"metadata": metadata, "versions": versions})
+        })
+        .collect();
+    serde_json::json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": format!("apidiscovery.k8s.io/{version}"),
+        "metadata": {},
+        "items": items,
+    })
+}
+
+fn aggregated_resource(resource: &crate::registry::Resource) -> serde_json::Value {
+    let verbs = |verbs: &[crate::registry::Verb]| -> Vec<&'static str> {
+        verbs.iter().map(|verb| verb.as_str()).collect()
+    };
+    let subresources: Vec<serde_json::Value> = resource
+        .subresources
+        .iter()
+        .map(|subresource| {
+            serde_json::json!({
+                "subresource": subresource.name,
+                "responseKind": {
+                    "group": subresource.group,
+                    "version": subresource.version,
+                    "kind": subresource.kind,
+                },
+                "verbs": verbs(subresource.verbs),
+            })
+        })
+        .collect();
+    let mut entry = serde_json::json!({
+        "resource": resource.plural,
+        "responseKind": {"group": resource.group, "version": resource.version, "kind": resource.kind},
+        "scope": if resource.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": resource.singular,
+        "verbs": verbs(resource.verbs),
+    });
+    if !resource.short_names.is_empty() {
+        entry["shortNames"] = serde_json::json!(resource.short_names);
+    }
+    if !resource.categories.is_empty() {
+        entry["categories"] = serde_json::json!(resource.categories);
+    }
+    if !subresources.is_empty() {
+        entry["subresources"] = serde_json::json!(subresources);
+    }
+    entry
+}
+
+#[cfg(test)]
+mod aggregated_tests {
+    use super::{aggregated, aggregated_version};
+    use crate::registry::Registry;
+
+    #[test]
+    fn negotiates_like_kubectl() {
+        let kubectl = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+        assert_eq!(aggregated_version(kubectl), Some("v2"));
+        assert_eq!(aggregated_version("application/json"), None);
+        assert_eq!(
+            aggregated_version(
+                "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+            ),
+            Some("v2beta1")
+        );
+    }
+
+    #[test]
+    fn apis_document_lists_apps_with_scale() {
+        let document = aggregated(&Registry::builtin(), false, "v2");
+        let apps = document["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|item| item["metadata"]["name"] == "apps"))
+            .cloned()
+            .unwrap_or_default();
+        let deployments = apps["versions"][0]["resources"]
+            .as_array()
+            .and_then(|resources| resources.iter().find(|r| r["resource"] == "deployments"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(deployments["scope"], "Namespaced");
+        assert_eq!(deployments["shortNames"][0], "deploy");
+        let scale = deployments["subresources"]
+            .as_array()
+            .and_then(|subs| subs.iter().find(|s| s["subresource"] == "scale"))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(scale["responseKind"]["group"], "autoscaling");
+        let core = aggregated(&Registry::builtin(), true, "v2");
+        assert_eq!(core["items"].as_array().map(Vec::len), Some(1));
+        assert!(core["items"][0]["metadata"].get("name").is_none());
+    }
+}

@@ -121,6 +121,29 @@ async fn handle(context: &ApiContext, request: Request) -> Result<Response, ApiE
     if parts.method != Method::GET {
         return Err(method_not_allowed());
     }
+    if let ApiPath::Root { legacy } = path {
+        let accept = parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        if let Some(version) = discovery::aggregated_version(accept) {
+            let body = serde_json::to_vec(&discovery::aggregated(registry, legacy, version))
+                .unwrap_or_default();
+            let content_type = format!(
+                "application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"
+            );
+            return Ok((
+                StatusCode::OK,
+                [
+                    (header::CONTENT_TYPE, content_type),
+                    (header::VARY, "Accept".to_owned()),
+                ],
+                body,
+            )
+                .into_response());
+        }
+    }
     match path {
         ApiPath::Root { legacy: true } => Ok(json(
             StatusCode::OK,
