@@ -504,6 +504,67 @@ fn services(server: &ServerProcess) -> Result<()> {
     Ok(())
 }
 
+fn pods(server: &ServerProcess) -> Result<()> {
+    let pod = |name: &str, node: Option<&str>| {
+        let mut pod = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "demo"},
+            "spec": {"containers": [{"name": "main", "image": "busybox:1.36",
+                                     "resources": {"requests": {"cpu": "100m"}}}]}
+        });
+        if let Some(node) = node {
+            pod["spec"]["nodeName"] = json!(node);
+        }
+        manifest(&pod)
+    };
+    let file = pod("unbound", None)?;
+    server.kubectl_ok(&["create", "--validate=false", "-f", path(&file)?])?;
+    let created = get_json(server, &["get", "pod", "unbound", "-n", "demo"])?;
+    ensure!(created["spec"]["restartPolicy"] == "Always", "{created}");
+    ensure!(created["spec"]["dnsPolicy"] == "ClusterFirst");
+    ensure!(created["spec"]["terminationGracePeriodSeconds"] == 30);
+    ensure!(created["spec"]["containers"][0]["imagePullPolicy"] == "IfNotPresent");
+    ensure!(
+        created["status"]["phase"] == "Pending" && created["status"]["qosClass"] == "Burstable",
+        "{created}"
+    );
+
+    let empty = manifest(&json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "empty", "namespace": "demo"}, "spec": {"containers": []}}))?;
+    let error = server.kubectl_err(&["create", "--validate=false", "-f", path(&empty)?])?;
+    ensure!(error.contains("spec.containers: Required value"), "{error}");
+
+    // An unbound pod has no kubelet to stop it: it goes at once.
+    server.kubectl_ok(&["delete", "pod", "unbound", "-n", "demo", "--wait=false"])?;
+    ensure!(server
+        .kubectl_err(&["get", "pod", "unbound", "-n", "demo"])?
+        .contains("NotFound"));
+
+    // A bound pod is marked and left to its kubelet, for its grace period.
+    let file = pod("bound", Some("node-1"))?;
+    server.kubectl_ok(&["create", "--validate=false", "-f", path(&file)?])?;
+    server.kubectl_ok(&["delete", "pod", "bound", "-n", "demo", "--wait=false"])?;
+    let marked = get_json(server, &["get", "pod", "bound", "-n", "demo"])?;
+    ensure!(
+        marked["metadata"]["deletionGracePeriodSeconds"] == 30,
+        "{marked}"
+    );
+    ensure!(marked["metadata"]["deletionTimestamp"].is_string());
+    server.kubectl_ok(&[
+        "delete",
+        "pod",
+        "bound",
+        "-n",
+        "demo",
+        "--grace-period=0",
+        "--force",
+    ])?;
+    ensure!(server
+        .kubectl_err(&["get", "pod", "bound", "-n", "demo"])?
+        .contains("NotFound"));
+    Ok(())
+}
+
 fn scenarios(server: &ServerProcess) -> Result<()> {
     discovery(server).context("discovery")?;
     configmap_lifecycle(server).context("configmap lifecycle")?;
@@ -511,6 +572,7 @@ fn scenarios(server: &ServerProcess) -> Result<()> {
     finalizers_hold_deletion(server).context("finalizers")?;
     patches(server).context("patches")?;
     services(server).context("services")?;
+    pods(server).context("pods")?;
     chunked_list(server).context("chunked list")?;
     bad_input(server).context("bad input")?;
     Ok(())

@@ -2,12 +2,14 @@
 //! allocations that a kind needs beyond the common metadata rules. A kind without a strategy
 //! gets only the generic rules.
 
+mod pod;
 mod service;
 
 use std::net::Ipv4Addr;
 
 use async_trait::async_trait;
 
+pub use pod::{default_pod_spec, qos_class, PodStrategy};
 pub use service::{ServiceCidr, ServiceStrategy};
 
 use crate::object::Object;
@@ -42,11 +44,19 @@ pub trait Strategy: Send + Sync {
 
     /// Releases what the object held once it is gone from the store.
     async fn after_delete(&self, _store: &dyn Store, _object: &Object) {}
+
+    /// The grace period in seconds when a delete should only mark the object (graceful
+    /// deletion, left to its kubelet), given the grace the caller asked for; `None`
+    /// deletes at once.
+    fn deletion_grace(&self, _object: &Object, _requested: Option<i64>) -> Option<i64> {
+        None
+    }
 }
 
 /// The strategies of the built-in kinds that have one.
 pub struct Strategies {
     service: ServiceStrategy,
+    pod: PodStrategy,
 }
 
 impl Strategies {
@@ -54,6 +64,7 @@ impl Strategies {
     pub fn new(service_cidr: ServiceCidr) -> Self {
         Self {
             service: ServiceStrategy::new(service_cidr),
+            pod: PodStrategy,
         }
     }
 
@@ -61,6 +72,7 @@ impl Strategies {
     pub fn get(&self, resource: &ResourceInfo) -> Option<&dyn Strategy> {
         match (resource.group, resource.plural) {
             ("", "services") => Some(&self.service),
+            ("", "pods") => Some(&self.pod),
             _ => None,
         }
     }

@@ -459,7 +459,7 @@ pub(super) async fn delete(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let name = request.target.name.clone().unwrap_or_default();
-    let options = DeleteOptions::parse(&body)?;
+    let options = DeleteOptions::parse(&body, &request.query)?;
     let key = storage_key(
         &request.resource,
         request.target.namespace.as_deref(),
@@ -484,6 +484,39 @@ async fn delete_one(
     let mut object = Object::from_json(&current.value)?;
     options.check_preconditions(request, name, &object, current.mod_revision)?;
     let dry = dry_run(&request.query);
+    let strategy = context.strategies.get(&request.resource);
+    if let Some(grace) = strategy.and_then(|s| s.deletion_grace(&object, options.grace_period)) {
+        let current_grace = object
+            .metadata()
+            .and_then(|meta| meta.get("deletionGracePeriodSeconds"))
+            .and_then(Value::as_i64);
+        // Marked already with a grace no longer than this one: nothing to change.
+        if current_grace.is_some_and(|current| current <= grace) {
+            object.set_resource_version(current.mod_revision);
+            return Ok(json_bytes(StatusCode::OK, object.to_json()));
+        }
+        let deadline = jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_secs(grace))
+            .unwrap_or_else(|_| jiff::Timestamp::now());
+        let deadline = jiff::Timestamp::from_second(deadline.as_second()).unwrap_or(deadline);
+        let meta = object.metadata_mut();
+        meta.insert(
+            "deletionTimestamp".into(),
+            json!(deadline.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        );
+        meta.insert("deletionGracePeriodSeconds".into(), json!(grace));
+        if dry {
+            object.set_resource_version(current.mod_revision);
+            return Ok(json_bytes(StatusCode::OK, object.to_json()));
+        }
+        let kv = context
+            .store
+            .update(key, Bytes::from(object.to_json()), current.mod_revision)
+            .await
+            .map_err(|error| conflict_or(request, name, error))?;
+        object.set_resource_version(kv.mod_revision);
+        return Ok(json_bytes(StatusCode::OK, object.to_json()));
+    }
     if !object.finalizers().is_empty() {
         if object.meta_str("deletionTimestamp").is_none() {
             let meta = object.metadata_mut();
@@ -535,7 +568,7 @@ pub(super) async fn delete_collection(
     request: &RestRequest,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let options = DeleteOptions::parse(&body)?;
+    let options = DeleteOptions::parse(&body, &request.query)?;
     let labels =
         LabelSelector::parse(&query_value(&request.query, "labelSelector").unwrap_or_default())?;
     let mut prefix = storage_prefix(&request.resource);
@@ -586,12 +619,30 @@ struct DeleteOptions {
     uid: Option<String>,
     resource_version: Option<String>,
     propagation_policy: Option<String>,
+    grace_period: Option<i64>,
 }
 
 impl DeleteOptions {
-    fn parse(body: &[u8]) -> Result<Self, ApiError> {
+    /// Reads the body's `DeleteOptions` and the query parameters that may stand in for it.
+    fn parse(body: &[u8], query: &str) -> Result<Self, ApiError> {
+        let query_grace = query_value(query, "gracePeriodSeconds")
+            .filter(|text| !text.is_empty())
+            .map(|text| {
+                text.parse::<i64>().map_err(|_| {
+                    ApiError::new(
+                        Reason::BadRequest,
+                        format!("invalid gracePeriodSeconds: {text:?}"),
+                    )
+                })
+            })
+            .transpose()?;
+        let query_policy = query_value(query, "propagationPolicy").filter(|text| !text.is_empty());
         if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self::default());
+            return Ok(Self {
+                grace_period: query_grace,
+                propagation_policy: query_policy,
+                ..Self::default()
+            });
         }
         let object = Object::from_json(body)?;
         let preconditions = object.0.get("preconditions");
@@ -599,7 +650,12 @@ impl DeleteOptions {
         Ok(Self {
             uid: text(preconditions.and_then(|p| p.get("uid"))),
             resource_version: text(preconditions.and_then(|p| p.get("resourceVersion"))),
-            propagation_policy: text(object.0.get("propagationPolicy")),
+            propagation_policy: text(object.0.get("propagationPolicy")).or(query_policy),
+            grace_period: object
+                .0
+                .get("gracePeriodSeconds")
+                .and_then(Value::as_i64)
+                .or(query_grace),
         })
     }
 
