@@ -184,6 +184,22 @@ fn deployment_generation(server: &ServerProcess) -> Result<()> {
         created["status"] == json!({}),
         "status must be reset on create: {created}"
     );
+    ensure!(
+        created["spec"]["strategy"]["rollingUpdate"]["maxSurge"] == "25%",
+        "{created}"
+    );
+    ensure!(
+        created["spec"]["template"]["spec"]["dnsPolicy"] == "ClusterFirst",
+        "{created}"
+    );
+    // The same manifest again (no defaults in it) is no spec change.
+    server.kubectl_ok(&["replace", "--validate=false", "-f", path(&file)?])?;
+    let same = get_json(server, &["get", "deploy", "web", "-n", "demo"])?;
+    ensure!(
+        same["metadata"]["generation"] == 1,
+        "defaults bumped the generation: {same}"
+    );
+    let created = same;
 
     let mut changed = created.clone();
     changed["spec"]["replicas"] = json!(3);

@@ -4,6 +4,7 @@
 
 mod pod;
 mod service;
+mod workload;
 
 use std::net::Ipv4Addr;
 
@@ -11,6 +12,7 @@ use async_trait::async_trait;
 
 pub use pod::{default_pod_spec, qos_class, PodStrategy};
 pub use service::{ServiceCidr, ServiceStrategy};
+pub use workload::{default_workload, WorkloadKind, WorkloadStrategy};
 
 use crate::object::Object;
 use crate::registry::ResourceInfo;
@@ -57,6 +59,7 @@ pub trait Strategy: Send + Sync {
 pub struct Strategies {
     service: ServiceStrategy,
     pod: PodStrategy,
+    workloads: [WorkloadStrategy; 8],
 }
 
 impl Strategies {
@@ -65,6 +68,16 @@ impl Strategies {
         Self {
             service: ServiceStrategy::new(service_cidr),
             pod: PodStrategy,
+            workloads: [
+                WorkloadStrategy(WorkloadKind::Deployment),
+                WorkloadStrategy(WorkloadKind::ReplicaSet),
+                WorkloadStrategy(WorkloadKind::StatefulSet),
+                WorkloadStrategy(WorkloadKind::DaemonSet),
+                WorkloadStrategy(WorkloadKind::Job),
+                WorkloadStrategy(WorkloadKind::CronJob),
+                WorkloadStrategy(WorkloadKind::ReplicationController),
+                WorkloadStrategy(WorkloadKind::PodTemplate),
+            ],
         }
     }
 
@@ -73,6 +86,14 @@ impl Strategies {
         match (resource.group, resource.plural) {
             ("", "services") => Some(&self.service),
             ("", "pods") => Some(&self.pod),
+            ("apps", "deployments") => Some(&self.workloads[0]),
+            ("apps", "replicasets") => Some(&self.workloads[1]),
+            ("apps", "statefulsets") => Some(&self.workloads[2]),
+            ("apps", "daemonsets") => Some(&self.workloads[3]),
+            ("batch", "jobs") => Some(&self.workloads[4]),
+            ("batch", "cronjobs") => Some(&self.workloads[5]),
+            ("", "replicationcontrollers") => Some(&self.workloads[6]),
+            ("", "podtemplates") => Some(&self.workloads[7]),
             _ => None,
         }
     }

@@ -19,7 +19,10 @@ const DEFAULT_GRACE_SECONDS: i64 = 30;
 /// The Pods strategy.
 pub struct PodStrategy;
 
-fn object_at<'a>(map: &'a mut Map<String, Value>, field: &str) -> &'a mut Map<String, Value> {
+pub(super) fn object_at<'a>(
+    map: &'a mut Map<String, Value>,
+    field: &str,
+) -> &'a mut Map<String, Value> {
     let slot = map.entry(field).or_insert_with(|| json!({}));
     if !slot.is_object() {
         *slot = json!({});
@@ -65,8 +68,7 @@ fn default_container(container: &mut Map<String, Value>) {
     }
 }
 
-/// The pod spec defaults every kube-apiserver applies (defaulting plus the default
-/// admission plugins that only fill fields: Priority, DefaultTolerationSeconds).
+/// The pod spec defaults every kube-apiserver applies, to pods and pod templates alike.
 pub fn default_pod_spec(spec: &mut Map<String, Value>) {
     spec.entry("restartPolicy")
         .or_insert_with(|| json!("Always"));
@@ -79,9 +81,6 @@ pub fn default_pod_spec(spec: &mut Map<String, Value>) {
         .or_insert_with(|| json!("default-scheduler"));
     spec.entry("enableServiceLinks")
         .or_insert_with(|| json!(true));
-    spec.entry("priority").or_insert_with(|| json!(0));
-    spec.entry("preemptionPolicy")
-        .or_insert_with(|| json!("PreemptLowerPriority"));
     for list in ["containers", "initContainers"] {
         if let Some(Value::Array(containers)) = spec.get_mut(list) {
             for container in containers.iter_mut().filter_map(Value::as_object_mut) {
@@ -89,6 +88,14 @@ pub fn default_pod_spec(spec: &mut Map<String, Value>) {
             }
         }
     }
+}
+
+/// What the default admission plugins add to pods only (Priority,
+/// DefaultTolerationSeconds).
+fn admit_pod_spec(spec: &mut Map<String, Value>) {
+    spec.entry("priority").or_insert_with(|| json!(0));
+    spec.entry("preemptionPolicy")
+        .or_insert_with(|| json!("PreemptLowerPriority"));
     let tolerations = spec.entry("tolerations").or_insert_with(|| json!([]));
     if let Value::Array(tolerations) = tolerations {
         for key in [
@@ -212,6 +219,7 @@ impl Strategy for PodStrategy {
         }
         let spec = object_at(&mut object.0, "spec");
         default_pod_spec(spec);
+        admit_pod_spec(spec);
         let qos = qos_class(spec);
         object.set("status", json!({"phase": "Pending", "qosClass": qos}));
         Ok(())
@@ -232,7 +240,9 @@ impl Strategy for PodStrategy {
                 errors,
             ));
         }
-        default_pod_spec(object_at(&mut new.0, "spec"));
+        let spec = object_at(&mut new.0, "spec");
+        default_pod_spec(spec);
+        admit_pod_spec(spec);
         // Pod specs are immutable but for images and a few fields; the binding subresource
         // and kubelets set nodeName, never a plain update.
         let old_node = old.0.get("spec").and_then(|spec| spec.get("nodeName"));
@@ -317,6 +327,7 @@ mod tests {
             json!({"containers": [{"name": "a", "image": "busybox", "ports": [{"containerPort": 80}]}]}),
         );
         default_pod_spec(&mut pod);
+        super::admit_pod_spec(&mut pod);
         assert_eq!(pod["restartPolicy"], "Always");
         assert_eq!(pod["terminationGracePeriodSeconds"], 30);
         assert_eq!(pod["containers"][0]["imagePullPolicy"], "Always");

@@ -45,7 +45,20 @@ pub struct ApiContext {
 pub async fn serve(State(context): State<Arc<ApiContext>>, request: Request) -> Response {
     let started = std::time::Instant::now();
     let labels = metric_labels(&context.registry, &request);
-    let response = match handle(&context, request).await {
+    let timeout = request_timeout(request.uri().query().unwrap_or_default());
+    let watching = labels.as_ref().is_some_and(|labels| labels.verb == "WATCH");
+    let handled = if watching {
+        handle(&context, request).await
+    } else {
+        match tokio::time::timeout(timeout, handle(&context, request)).await {
+            Ok(handled) => handled,
+            Err(_) => Err(ApiError::new(
+                Reason::Timeout,
+                "Timeout: request did not complete within requested timeout - context deadline exceeded",
+            )),
+        }
+    };
+    let response = match handled {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
@@ -55,6 +68,46 @@ pub async fn serve(State(context): State<Arc<ApiContext>>, request: Request) -> 
             .observe(labels, response.status().as_u16(), started.elapsed());
     }
     response
+}
+
+/// The server's request timeout (upstream's `--request-timeout` default), shortened by a
+/// client's `?timeout=` (Go duration syntax, as client-go sends it: `32s`, `1m0s`).
+fn request_timeout(query: &str) -> std::time::Duration {
+    let server = std::time::Duration::from_secs(60);
+    query_value(query, "timeout")
+        .and_then(|text| parse_go_duration(&text))
+        .filter(|asked| !asked.is_zero())
+        .map_or(server, |asked| asked.min(server))
+}
+
+/// Parses the subset of Go's duration syntax clients send (`h`, `m`, `s`, `ms`).
+fn parse_go_duration(text: &str) -> Option<std::time::Duration> {
+    let mut total = 0f64;
+    let mut number = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if ch.is_ascii_digit() || ch == '.' {
+            number.push(ch);
+            continue;
+        }
+        let value: f64 = number.parse().ok()?;
+        number.clear();
+        let unit = match ch {
+            'h' => 3600.0,
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                0.001
+            }
+            'm' => 60.0,
+            's' => 1.0,
+            _ => return None,
+        };
+        total += value * unit;
+    }
+    if !number.is_empty() {
+        return None;
+    }
+    Some(std::time::Duration::from_secs_f64(total))
 }
 
 /// The metric labels of a resource request; `None` for discovery paths.
@@ -412,6 +465,19 @@ fn json_bytes(code: StatusCode, body: Vec<u8>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::{percent_decode, query_flag, query_value};
+
+    #[test]
+    fn go_durations() {
+        use super::{parse_go_duration, request_timeout};
+        use std::time::Duration;
+        assert_eq!(parse_go_duration("32s"), Some(Duration::from_secs(32)));
+        assert_eq!(parse_go_duration("1m0s"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_go_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_go_duration("5"), None);
+        assert_eq!(request_timeout("timeout=5s"), Duration::from_secs(5));
+        assert_eq!(request_timeout("timeout=10m"), Duration::from_secs(60));
+        assert_eq!(request_timeout(""), Duration::from_secs(60));
+    }
 
     #[test]
     fn query_parsing() {

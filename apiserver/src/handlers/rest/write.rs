@@ -340,14 +340,17 @@ pub(super) async fn commit_update(
     object: Object,
 ) -> Result<Response, ApiError> {
     let old = Object::from_json(&current.value)?;
-    let mut merged = merge_update(&request.resource, request, &old, object);
+    let mut object = object;
+    // Defaults go in before the spec comparison, so a client that leaves a defaulted field
+    // out does not bump the generation.
     if let Some(strategy) = context.strategies.get(&request.resource) {
         if request.target.subresource.is_none() && !dry_run(&request.query) {
             strategy
-                .before_update(context.store.as_ref(), &old, &mut merged)
+                .before_update(context.store.as_ref(), &old, &mut object)
                 .await?;
         }
     }
+    let mut merged = merge_update(&request.resource, request, &old, object);
     if dry_run(&request.query) {
         merged.set_resource_version(current.mod_revision);
         return Ok(json_bytes(StatusCode::OK, merged.to_json()));
