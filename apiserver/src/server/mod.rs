@@ -98,6 +98,10 @@ pub async fn run(
         })?;
     let kubeconfig = pki.write_admin_kubeconfig(&options.data_dir, &server_url(address))?;
     tracing::info!(%address, kubeconfig = %kubeconfig.display(), "serving the Kubernetes API");
+    tracing::info!(
+        "point kubectl at it with: export KUBECONFIG={}",
+        kubeconfig.display()
+    );
 
     let registry = Arc::new(Registry::builtin());
     let strategies = Strategies::new(options.service_cidr);
@@ -153,6 +157,7 @@ fn routes(context: Arc<ApiContext>, shutting_down: Arc<AtomicBool>) -> Router {
     Health::new(Arc::clone(&context.store), shutting_down)
         .routes()
         .merge(api)
+        .merge(crate::openapi::routes(Arc::clone(&context.registry)))
         .route(
             "/metrics",
             get(move || async move {
