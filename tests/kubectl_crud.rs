@@ -236,6 +236,28 @@ fn deployment_generation(server: &ServerProcess) -> Result<()> {
     Ok(())
 }
 
+fn foreground_deletion_is_recorded(server: &ServerProcess) -> Result<()> {
+    let file = manifest(&json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "fg", "namespace": "demo"}}))?;
+    server.kubectl_ok(&["create", "--validate=false", "-f", path(&file)?])?;
+    server.kubectl_ok(&[
+        "delete",
+        "cm",
+        "fg",
+        "-n",
+        "demo",
+        "--cascade=foreground",
+        "--wait=false",
+    ])?;
+    let held = get_json(server, &["get", "cm", "fg", "-n", "demo"])?;
+    ensure!(
+        held["metadata"]["finalizers"] == json!(["foregroundDeletion"]),
+        "{held}"
+    );
+    ensure!(held["metadata"]["deletionTimestamp"].is_string(), "{held}");
+    Ok(())
+}
+
 fn finalizers_hold_deletion(server: &ServerProcess) -> Result<()> {
     let file = manifest(&json!({
         "apiVersion": "v1", "kind": "ConfigMap",
@@ -586,6 +608,7 @@ fn scenarios(server: &ServerProcess) -> Result<()> {
     configmap_lifecycle(server).context("configmap lifecycle")?;
     deployment_generation(server).context("deployment generation")?;
     finalizers_hold_deletion(server).context("finalizers")?;
+    foreground_deletion_is_recorded(server).context("foreground deletion")?;
     patches(server).context("patches")?;
     services(server).context("services")?;
     pods(server).context("pods")?;

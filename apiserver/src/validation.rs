@@ -36,6 +36,28 @@ impl FieldError {
         }
     }
 
+    /// `Forbidden: why`.
+    pub fn forbidden(field: impl Into<String>, why: &str) -> Self {
+        Self {
+            reason: "FieldValueForbidden",
+            field: field.into(),
+            message: format!("Forbidden: {why}"),
+        }
+    }
+
+    /// `Unsupported value: "x": supported values: ...`.
+    pub fn not_supported(field: impl Into<String>, value: &str, supported: &[&str]) -> Self {
+        let supported: Vec<String> = supported.iter().map(|value| format!("{value:?}")).collect();
+        Self {
+            reason: "FieldValueNotSupported",
+            field: field.into(),
+            message: format!(
+                "Unsupported value: {value:?}: supported values: {}",
+                supported.join(", ")
+            ),
+        }
+    }
+
     /// `Required value: why`.
     pub fn required(field: impl Into<String>, why: &str) -> Self {
         let message = if why.is_empty() {

@@ -88,6 +88,7 @@ pub(super) async fn patch(
     request: &RestRequest,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    super::write::validate_write_options(&request.query, "PatchOptions")?;
     let kind = patch_type(request.content_type())?;
     let patch: Value = serde_json::from_slice(&body).map_err(|error| {
         ApiError::new(Reason::BadRequest, format!("error decoding patch: {error}"))

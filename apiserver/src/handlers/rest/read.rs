@@ -12,6 +12,7 @@ use crate::registry::{storage_key, storage_prefix};
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::status::{ApiError, Reason};
 use crate::storage::{ListRequest, Revision};
+use crate::validation::{self, FieldError};
 
 /// `GET .../{name}` (and `.../{name}/status`).
 pub(super) async fn get(context: &ApiContext, request: &RestRequest) -> Result<Response, ApiError> {
@@ -72,7 +73,59 @@ struct ListQuery {
     fields: FieldSelector,
     limit: Option<usize>,
     continue_from: Option<(Revision, String)>,
-    revision: Option<Revision>,
+    revision: ReadAt,
+}
+
+/// Which revision a list reads, from `resourceVersion` and `resourceVersionMatch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReadAt {
+    /// The latest (no resourceVersion, or "0": any is fine and the latest is freshest).
+    Latest,
+    /// Exactly this revision.
+    Exact(Revision),
+    /// The latest, which must not be older than this.
+    NotOlderThan(Revision),
+}
+
+fn invalid_list_options(error: FieldError) -> ApiError {
+    validation::invalid("ListOptions", "meta.k8s.io", "", vec![error])
+}
+
+/// Upstream's list-option rules for resourceVersion and resourceVersionMatch.
+fn revision_requirement(query: &str) -> Result<ReadAt, ApiError> {
+    let text = query_value(query, "resourceVersion").unwrap_or_default();
+    let matching = query_value(query, "resourceVersionMatch").unwrap_or_default();
+    if !matches!(matching.as_str(), "" | "Exact" | "NotOlderThan") {
+        return Err(invalid_list_options(FieldError::not_supported(
+            "resourceVersionMatch",
+            &matching,
+            &["Exact", "NotOlderThan", ""],
+        )));
+    }
+    if text.is_empty() {
+        if !matching.is_empty() {
+            return Err(invalid_list_options(FieldError::forbidden(
+                "resourceVersionMatch",
+                "resourceVersionMatch is forbidden unless resourceVersion is provided",
+            )));
+        }
+        return Ok(ReadAt::Latest);
+    }
+    let revision: Revision = text.parse().map_err(|_| {
+        ApiError::new(
+            Reason::BadRequest,
+            format!("invalid resource version: {text:?}"),
+        )
+    })?;
+    match (matching.as_str(), revision) {
+        ("Exact", 0) => Err(invalid_list_options(FieldError::forbidden(
+            "resourceVersionMatch",
+            "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+        ))),
+        ("Exact", revision) => Ok(ReadAt::Exact(revision)),
+        (_, 0) => Ok(ReadAt::Latest),
+        (_, revision) => Ok(ReadAt::NotOlderThan(revision)),
+    }
 }
 
 fn parse_list_query(query: &str, prefix: &str) -> Result<ListQuery, ApiError> {
@@ -94,20 +147,8 @@ fn parse_list_query(query: &str, prefix: &str) -> Result<ListQuery, ApiError> {
         .filter(|token| !token.is_empty())
         .map(|token| decode_continue(&token, prefix))
         .transpose()?;
-    let revision = match query_value(query, "resourceVersion").filter(|rv| !rv.is_empty()) {
-        None => None,
-        Some(text) => {
-            let revision: Revision = text.parse().map_err(|_| {
-                ApiError::new(
-                    Reason::BadRequest,
-                    format!("invalid resource version: {text:?}"),
-                )
-            })?;
-            let exact = query_value(query, "resourceVersionMatch").as_deref() == Some("Exact");
-            (exact && revision > 0).then_some(revision)
-        }
-    };
-    if continue_from.is_some() && revision.is_some() {
+    let revision = revision_requirement(query)?;
+    if continue_from.is_some() && revision != ReadAt::Latest {
         return Err(ApiError::new(
             Reason::BadRequest,
             "specifying resource version is not allowed when using continue",
@@ -134,9 +175,24 @@ pub(super) async fn list(
         prefix.push('/');
     }
     let query = parse_list_query(&request.query, &storage_prefix(resource))?;
-    let (mut revision, mut after_key) = match &query.continue_from {
-        Some((revision, key)) => (Some(*revision), Some(key.clone())),
-        None => (query.revision, None),
+    let (mut revision, mut after_key) = match (&query.continue_from, query.revision) {
+        (Some((revision, key)), _) => (Some(*revision), Some(key.clone())),
+        (None, ReadAt::Exact(revision)) => (Some(revision), None),
+        (None, ReadAt::NotOlderThan(wanted)) => {
+            let current = context
+                .store
+                .current_revision()
+                .await
+                .map_err(|error| request.storage_error("", error))?;
+            if wanted > current {
+                return Err(ApiError::new(
+                    Reason::Timeout,
+                    format!("Too large resource version: {wanted}, current: {current}"),
+                ));
+            }
+            (None, None)
+        }
+        (None, ReadAt::Latest) => (None, None),
     };
     let filtering = !query.labels.0.is_empty() || !query.fields.0.is_empty();
     let mut items = Vec::new();
@@ -229,6 +285,29 @@ fn selected(object: &Object, query: &ListQuery) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{decode_continue, encode_continue};
+
+    #[test]
+    fn resource_version_rules() {
+        use super::{revision_requirement, ReadAt};
+        assert_eq!(revision_requirement("").ok(), Some(ReadAt::Latest));
+        assert_eq!(
+            revision_requirement("resourceVersion=0").ok(),
+            Some(ReadAt::Latest)
+        );
+        assert_eq!(
+            revision_requirement("resourceVersion=7&resourceVersionMatch=Exact").ok(),
+            Some(ReadAt::Exact(7))
+        );
+        assert_eq!(
+            revision_requirement("resourceVersion=7").ok(),
+            Some(ReadAt::NotOlderThan(7))
+        );
+        let forbidden = revision_requirement("resourceVersionMatch=Exact").err();
+        assert!(forbidden
+            .is_some_and(|error| error.message.contains("forbidden unless resourceVersion")));
+        assert!(revision_requirement("resourceVersion=0&resourceVersionMatch=Exact").is_err());
+        assert!(revision_requirement("resourceVersion=1&resourceVersionMatch=Newest").is_err());
+    }
 
     #[test]
     fn continue_tokens_round_trip() -> Result<(), crate::status::ApiError> {

@@ -22,6 +22,33 @@ fn dry_run(query: &str) -> bool {
     query_value(query, "dryRun").is_some_and(|value| value == "All")
 }
 
+/// Upstream's checks of `dryRun` and `fieldValidation` (a 422 naming the options kind, e.g.
+/// `CreateOptions.meta.k8s.io "" is invalid`).
+pub(super) fn validate_write_options(query: &str, options_kind: &str) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    for value in super::query_values(query, "dryRun") {
+        if value != "All" {
+            errors.push(FieldError::not_supported("dryRun", &value, &["All"]));
+        }
+    }
+    if options_kind != "DeleteOptions" {
+        if let Some(value) = query_value(query, "fieldValidation") {
+            if !matches!(value.as_str(), "" | "Ignore" | "Warn" | "Strict") {
+                errors.push(FieldError::not_supported(
+                    "fieldValidation",
+                    &value,
+                    &["Ignore", "Strict", "Warn"],
+                ));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(validation::invalid(options_kind, "meta.k8s.io", "", errors))
+    }
+}
+
 /// Checks `apiVersion` and `kind` of a body against the resource the path names.
 fn check_type(resource: &ResourceInfo, object: &mut Object) -> Result<(), ApiError> {
     let want_version = resource.api_version();
@@ -201,6 +228,7 @@ pub(super) async fn create(
     request: &RestRequest,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    validate_write_options(&request.query, "CreateOptions")?;
     let resource = &request.resource;
     let mut object = Object::from_json(&body)?;
     check_type(resource, &mut object)?;
@@ -286,6 +314,7 @@ pub(super) async fn update(
     request: &RestRequest,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    validate_write_options(&request.query, "UpdateOptions")?;
     let name = request.target.name.clone().unwrap_or_default();
     let object = prepare_update(request, &name, Object::from_json(&body)?)?;
     let expected = object.resource_version()?;
@@ -461,6 +490,7 @@ pub(super) async fn delete(
     request: &RestRequest,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    validate_write_options(&request.query, "DeleteOptions")?;
     let name = request.target.name.clone().unwrap_or_default();
     let options = DeleteOptions::parse(&body, &request.query)?;
     let key = storage_key(
@@ -519,6 +549,19 @@ async fn delete_one(
             .map_err(|error| conflict_or(request, name, error))?;
         object.set_resource_version(kv.mod_revision);
         return Ok(json_bytes(StatusCode::OK, object.to_json()));
+    }
+    // Foreground and orphan deletion are recorded as finalizers for the garbage collector,
+    // which removes them once dependents are deleted or orphaned.
+    if object.meta_str("deletionTimestamp").is_none() {
+        if let Some(finalizer) = options.propagation_finalizer() {
+            if !object.finalizers().contains(&finalizer) {
+                let meta = object.metadata_mut();
+                let list = meta.entry("finalizers").or_insert_with(|| json!([]));
+                if let Value::Array(list) = list {
+                    list.push(json!(finalizer));
+                }
+            }
+        }
     }
     if !object.finalizers().is_empty() {
         if object.meta_str("deletionTimestamp").is_none() {
@@ -623,9 +666,20 @@ struct DeleteOptions {
     resource_version: Option<String>,
     propagation_policy: Option<String>,
     grace_period: Option<i64>,
+    orphan_dependents: bool,
 }
 
 impl DeleteOptions {
+    /// The finalizer that records a non-default propagation policy.
+    fn propagation_finalizer(&self) -> Option<&'static str> {
+        match self.propagation_policy.as_deref() {
+            Some("Foreground") => Some("foregroundDeletion"),
+            Some("Orphan") => Some("orphan"),
+            _ if self.orphan_dependents => Some("orphan"),
+            _ => None,
+        }
+    }
+
     /// Reads the body's `DeleteOptions` and the query parameters that may stand in for it.
     fn parse(body: &[u8], query: &str) -> Result<Self, ApiError> {
         let query_grace = query_value(query, "gracePeriodSeconds")
@@ -659,6 +713,11 @@ impl DeleteOptions {
                 .get("gracePeriodSeconds")
                 .and_then(Value::as_i64)
                 .or(query_grace),
+            orphan_dependents: object
+                .0
+                .get("orphanDependents")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
     }
 
