@@ -233,6 +233,25 @@ fn deployment_generation(server: &ServerProcess) -> Result<()> {
         "spec must not change through status: {after}"
     );
     ensure!(after["metadata"]["generation"] == 2);
+
+    // kubectl scale goes through the scale subresource.
+    let scaled = server.kubectl_ok(&["scale", "deploy", "web", "-n", "demo", "--replicas=4"])?;
+    ensure!(scaled.contains("scaled"), "{scaled}");
+    let after = get_json(server, &["get", "deploy", "web", "-n", "demo"])?;
+    ensure!(
+        after["spec"]["replicas"] == 4 && after["metadata"]["generation"] == 3,
+        "{after}"
+    );
+    let scale: Value = serde_json::from_str(&server.kubectl_ok(&[
+        "get",
+        "--raw",
+        "/apis/apps/v1/namespaces/demo/deployments/web/scale",
+    ])?)?;
+    ensure!(
+        scale["kind"] == "Scale" && scale["spec"]["replicas"] == 4,
+        "{scale}"
+    );
+    ensure!(scale["status"]["selector"] == "app=web", "{scale}");
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 mod patch;
 mod read;
+mod scale;
 mod watch;
 mod write;
 
@@ -251,12 +252,14 @@ impl RestRequest {
         if !allowed {
             return Err(method_not_allowed());
         }
-        if let Some(name) = self.target.subresource.as_deref() {
-            if name != "status" {
+        match self.target.subresource.as_deref() {
+            None | Some("status") => {}
+            Some("scale") => return scale::scale(context, &self, read_body(body).await?).await,
+            Some(name) => {
                 return Err(ApiError::new(
                     Reason::MethodNotAllowed,
                     format!("the {name} subresource is not served yet"),
-                ));
+                ))
             }
         }
         match verb {

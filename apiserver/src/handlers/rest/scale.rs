@@ -1,0 +1,217 @@
+//! The `scale` subresource (`kubectl scale`, HorizontalPodAutoscalers): an
+//! `autoscaling/v1 Scale` view of a workload's replicas, written back to its spec with
+//! compare-and-swap.
+
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use super::patch::merge_patch;
+use super::{json_bytes, ApiContext, RestRequest};
+use crate::object::{self, Object};
+use crate::registry::storage_key;
+use crate::status::{ApiError, Reason};
+use crate::storage::StorageError;
+
+/// Attempts before a scale update that keeps losing races gives up with 409.
+const MAX_ATTEMPTS: usize = 8;
+
+/// `matchLabels` (and `matchExpressions` with `In`) as the label selector string Scale
+/// status reports.
+fn selector_string(spec: &Value) -> String {
+    let selector = spec.get("selector");
+    let mut terms = Vec::new();
+    // ReplicationControllers have a plain map selector.
+    let labels = selector
+        .and_then(|selector| selector.get("matchLabels"))
+        .or_else(|| selector.filter(|s| s.get("matchExpressions").is_none()))
+        .and_then(Value::as_object);
+    for (key, value) in labels.into_iter().flatten() {
+        if let Some(value) = value.as_str() {
+            terms.push(format!("{key}={value}"));
+        }
+    }
+    let expressions = selector
+        .and_then(|selector| selector.get("matchExpressions"))
+        .and_then(Value::as_array);
+    for expression in expressions.into_iter().flatten() {
+        let key = expression
+            .get("key")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let values: Vec<&str> = expression
+            .get("values")
+            .and_then(Value::as_array)
+            .map(|values| values.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        match expression.get("operator").and_then(Value::as_str) {
+            Some("In") => terms.push(format!("{key} in ({})", values.join(","))),
+            Some("NotIn") => terms.push(format!("{key} notin ({})", values.join(","))),
+            Some("Exists") => terms.push(key.to_owned()),
+            Some("DoesNotExist") => terms.push(format!("!{key}")),
+            _ => {}
+        }
+    }
+    terms.sort();
+    terms.join(",")
+}
+
+/// The Scale view of a workload.
+fn scale_of(parent: &Object) -> Value {
+    let meta = parent.metadata().cloned().unwrap_or_default();
+    let spec = parent.0.get("spec").cloned().unwrap_or(Value::Null);
+    let status = parent.0.get("status").cloned().unwrap_or(Value::Null);
+    let mut metadata = serde_json::Map::new();
+    for field in [
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+    ] {
+        if let Some(value) = meta.get(field) {
+            metadata.insert(field.to_owned(), value.clone());
+        }
+    }
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": metadata,
+        "spec": {"replicas": spec.get("replicas").and_then(Value::as_i64).unwrap_or(1)},
+        "status": {
+            "replicas": status.get("replicas").and_then(Value::as_i64).unwrap_or(0),
+            "selector": selector_string(&spec),
+        },
+    })
+}
+
+/// Serves `GET`, `PUT` and `PATCH` on `.../{name}/scale`.
+pub(super) async fn scale(
+    context: &ApiContext,
+    request: &RestRequest,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let name = request.target.name.clone().unwrap_or_default();
+    let key = storage_key(
+        &request.resource,
+        request.target.namespace.as_deref(),
+        &name,
+    );
+    for _ in 0..MAX_ATTEMPTS {
+        let current = context
+            .store
+            .get(&key, None)
+            .await
+            .map_err(|error| request.storage_error(&name, error))?
+            .ok_or_else(|| request.not_found(&name))?;
+        let mut parent = object::from_storage(&current.value, current.mod_revision)?;
+        let view = scale_of(&parent);
+        let wanted = match request.method {
+            Method::GET => {
+                return Ok(json_bytes(
+                    StatusCode::OK,
+                    serde_json::to_vec(&view).unwrap_or_default(),
+                ))
+            }
+            Method::PUT => serde_json::from_slice::<Value>(&body).map_err(|error| {
+                ApiError::new(Reason::BadRequest, format!("error decoding Scale: {error}"))
+            })?,
+            Method::PATCH => {
+                let patch: Value = serde_json::from_slice(&body).map_err(|error| {
+                    ApiError::new(Reason::BadRequest, format!("error decoding patch: {error}"))
+                })?;
+                let mut patched = view.clone();
+                merge_patch(&mut patched, &patch);
+                patched
+            }
+            _ => return Err(super::method_not_allowed()),
+        };
+        let expected = wanted
+            .get("metadata")
+            .and_then(|meta| meta.get("resourceVersion"))
+            .and_then(Value::as_str)
+            .filter(|text| !text.is_empty());
+        if expected.is_some_and(|text| text != current.mod_revision.to_string()) {
+            return Err(request.conflict(&name));
+        }
+        let replicas = wanted
+            .get("spec")
+            .and_then(|spec| spec.get("replicas"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        if replicas < 0 {
+            return Err(crate::validation::invalid(
+                "Scale",
+                "autoscaling",
+                &name,
+                vec![crate::validation::FieldError::invalid(
+                    "spec.replicas",
+                    &replicas.to_string(),
+                    "must be greater than or equal to 0",
+                )],
+            ));
+        }
+        let old_replicas = parent
+            .0
+            .get("spec")
+            .and_then(|spec| spec.get("replicas"))
+            .cloned();
+        if let Some(Value::Object(spec)) = parent.0.get_mut("spec") {
+            spec.insert("replicas".into(), json!(replicas));
+        }
+        if old_replicas != Some(json!(replicas)) {
+            let generation = parent
+                .metadata()
+                .and_then(|meta| meta.get("generation"))
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            parent
+                .metadata_mut()
+                .insert("generation".into(), json!(generation + 1));
+        }
+        parent.remove_meta("resourceVersion");
+        if super::query_value(&request.query, "dryRun").as_deref() == Some("All") {
+            parent.set_resource_version(current.mod_revision);
+            return Ok(json_bytes(
+                StatusCode::OK,
+                serde_json::to_vec(&scale_of(&parent)).unwrap_or_default(),
+            ));
+        }
+        match context
+            .store
+            .update(&key, Bytes::from(parent.to_json()), current.mod_revision)
+            .await
+        {
+            Ok(kv) => {
+                parent.set_resource_version(kv.mod_revision);
+                return Ok(json_bytes(
+                    StatusCode::OK,
+                    serde_json::to_vec(&scale_of(&parent)).unwrap_or_default(),
+                ));
+            }
+            Err(StorageError::Conflict { .. }) if expected.is_none() => continue,
+            Err(StorageError::Conflict { .. }) => return Err(request.conflict(&name)),
+            Err(error) => return Err(request.storage_error(&name, error)),
+        }
+    }
+    Err(request.conflict(&name))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::selector_string;
+
+    #[test]
+    fn selectors_print_like_upstream() {
+        let spec = json!({"selector": {"matchLabels": {"app": "web", "tier": "fe"},
+            "matchExpressions": [{"key": "env", "operator": "In", "values": ["a", "b"]}]}});
+        assert_eq!(selector_string(&spec), "app=web,env in (a,b),tier=fe");
+        assert_eq!(
+            selector_string(&json!({"selector": {"app": "rc"}})),
+            "app=rc"
+        );
+    }
+}
