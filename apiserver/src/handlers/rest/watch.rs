@@ -15,8 +15,10 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::{query_flag, query_value, ApiContext, RestRequest};
+use crate::field_labels;
 use crate::object::Object;
 use crate::registry::storage_prefix;
+use crate::registry::ResourceInfo;
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::status::{ApiError, Reason};
 use crate::storage::Revision;
@@ -37,7 +39,7 @@ struct WatchQuery {
     fields: FieldSelector,
 }
 
-fn parse_query(query: &str) -> Result<WatchQuery, ApiError> {
+fn parse_query(query: &str, resource: &ResourceInfo) -> Result<WatchQuery, ApiError> {
     let revision = query_value(query, "resourceVersion").unwrap_or_default();
     let send_initial = query_value(query, "sendInitialEvents");
     let bookmarks = query_flag(query, "allowWatchBookmarks");
@@ -82,7 +84,7 @@ fn parse_query(query: &str) -> Result<WatchQuery, ApiError> {
         labels: LabelSelector::parse(&query_value(query, "labelSelector").unwrap_or_default())?,
         fields: FieldSelector::parse(
             &query_value(query, "fieldSelector").unwrap_or_default(),
-            |field| matches!(field, "metadata.name" | "metadata.namespace"),
+            |field| field_labels::supported(resource, field),
         )?,
     })
 }
@@ -92,7 +94,7 @@ pub(super) async fn watch(
     context: &ApiContext,
     request: &RestRequest,
 ) -> Result<Response, ApiError> {
-    let query = parse_query(&request.query)?;
+    let query = parse_query(&request.query, &request.resource)?;
     let prefix = storage_prefix(&request.resource);
     if let Start::After(revision) = query.start {
         let current = context
@@ -118,6 +120,7 @@ pub(super) async fn watch(
         .as_ref()
         .map(|namespace| format!("{prefix}{namespace}/"));
     let filter = Filter {
+        resource: Arc::clone(&request.resource),
         key_prefix: namespace_prefix,
         labels: query.labels,
         fields: query.fields,
@@ -160,6 +163,7 @@ pub(super) async fn watch(
 
 /// Which events a watcher wants.
 struct Filter {
+    resource: crate::registry::Resource,
     key_prefix: Option<String>,
     labels: LabelSelector,
     fields: FieldSelector,
@@ -174,11 +178,9 @@ impl Filter {
 
     fn selects(&self, object: &Object) -> bool {
         self.labels.matches(object.labels())
-            && self.fields.matches(|field| match field {
-                "metadata.name" => object.name().unwrap_or_default().to_owned(),
-                "metadata.namespace" => object.namespace().unwrap_or_default().to_owned(),
-                _ => String::new(),
-            })
+            && self
+                .fields
+                .matches(|field| field_labels::value(&self.resource, object, field))
     }
 
     fn unfiltered(&self) -> bool {
