@@ -607,6 +607,39 @@ fn pods(server: &ServerProcess) -> Result<()> {
         "{marked}"
     );
     ensure!(marked["metadata"]["deletionTimestamp"].is_string());
+    let on_node = server.kubectl_ok(&[
+        "get",
+        "pods",
+        "-A",
+        "--field-selector",
+        "spec.nodeName=node-1",
+        "-o",
+        "name",
+    ])?;
+    ensure!(on_node.trim() == "pod/bound", "{on_node}");
+    let running = server.kubectl_ok(&[
+        "get",
+        "pods",
+        "-n",
+        "demo",
+        "--field-selector",
+        "status.phase=Running",
+        "-o",
+        "name",
+    ])?;
+    ensure!(running.trim().is_empty(), "{running}");
+    let unsupported = server.kubectl_err(&[
+        "get",
+        "pods",
+        "-n",
+        "demo",
+        "--field-selector",
+        "spec.containers=x",
+    ])?;
+    ensure!(
+        unsupported.contains("field label not supported"),
+        "{unsupported}"
+    );
     server.kubectl_ok(&[
         "delete",
         "pod",

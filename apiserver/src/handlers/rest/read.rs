@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::{json_bytes, query_value, ApiContext, RestRequest};
+use crate::field_labels;
 use crate::object::{self, Object};
 use crate::registry::{storage_key, storage_prefix};
 use crate::selector::{FieldSelector, LabelSelector};
@@ -128,11 +129,15 @@ fn revision_requirement(query: &str) -> Result<ReadAt, ApiError> {
     }
 }
 
-fn parse_list_query(query: &str, prefix: &str) -> Result<ListQuery, ApiError> {
+fn parse_list_query(
+    query: &str,
+    prefix: &str,
+    resource: &crate::registry::ResourceInfo,
+) -> Result<ListQuery, ApiError> {
     let labels = LabelSelector::parse(&query_value(query, "labelSelector").unwrap_or_default())?;
     let fields = FieldSelector::parse(
         &query_value(query, "fieldSelector").unwrap_or_default(),
-        |field| matches!(field, "metadata.name" | "metadata.namespace"),
+        |field| field_labels::supported(resource, field),
     )?;
     let limit = match query_value(query, "limit").filter(|value| !value.is_empty()) {
         None => None,
@@ -174,7 +179,7 @@ pub(super) async fn list(
         prefix.push_str(namespace);
         prefix.push('/');
     }
-    let query = parse_list_query(&request.query, &storage_prefix(resource))?;
+    let query = parse_list_query(&request.query, &storage_prefix(resource), resource)?;
     let (mut revision, mut after_key) = match (&query.continue_from, query.revision) {
         (Some((revision, key)), _) => (Some(*revision), Some(key.clone())),
         (None, ReadAt::Exact(revision)) => (Some(revision), None),
@@ -224,7 +229,7 @@ pub(super) async fn list(
         let last = page.items.last().map(|kv| kv.key.clone());
         for kv in page.items {
             let object = object::from_storage(&kv.value, kv.mod_revision)?;
-            if filtering && !selected(&object, &query) {
+            if filtering && !selected(resource, &object, &query) {
                 continue;
             }
             items.push(object);
@@ -273,13 +278,11 @@ pub(super) async fn list(
     ))
 }
 
-fn selected(object: &Object, query: &ListQuery) -> bool {
+fn selected(resource: &crate::registry::ResourceInfo, object: &Object, query: &ListQuery) -> bool {
     query.labels.matches(object.labels())
-        && query.fields.matches(|field| match field {
-            "metadata.name" => object.name().unwrap_or_default().to_owned(),
-            "metadata.namespace" => object.namespace().unwrap_or_default().to_owned(),
-            _ => String::new(),
-        })
+        && query
+            .fields
+            .matches(|field| field_labels::value(resource, object, field))
 }
 
 #[cfg(test)]
