@@ -5,6 +5,7 @@ pub mod field_labels;
 pub mod handlers;
 pub mod metrics;
 pub mod object;
+pub mod openapi;
 pub mod pki;
 pub mod registry;
 pub mod request_info;

@@ -157,6 +157,7 @@ fn routes(context: Arc<ApiContext>, shutting_down: Arc<AtomicBool>) -> Router {
     Health::new(Arc::clone(&context.store), shutting_down)
         .routes()
         .merge(api)
+        .merge(crate::openapi::routes(Arc::clone(&context.registry)))
         .route(
             "/metrics",
             get(move || async move {

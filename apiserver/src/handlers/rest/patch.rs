@@ -6,7 +6,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::write::{commit_update, prepare_update};
+use super::write::{commit_update, prepare_update, with_warnings};
 use super::{ApiContext, RestRequest};
 use crate::object::{self, Object};
 use crate::registry::storage_key;
@@ -113,10 +113,10 @@ pub(super) async fn patch(
         if expected.is_some_and(|expected| expected != current.mod_revision) {
             return Err(request.conflict(&name));
         }
-        let patched = prepare_update(request, &name, patched)?;
+        let (patched, warnings) = prepare_update(request, &name, patched)?;
         match commit_update(context, request, &name, &key, &current, patched).await {
             Err(error) if error.reason == Reason::Conflict && expected.is_none() => continue,
-            other => return other,
+            other => return other.map(|response| with_warnings(response, &warnings)),
         }
     }
     Err(request.conflict(&name))

@@ -1,6 +1,6 @@
 //! create, update, delete and deletecollection.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{json, Value};
@@ -86,6 +86,52 @@ fn check_type(resource: &ResourceInfo, object: &mut Object) -> Result<(), ApiErr
     object.set("apiVersion", json!(want_version));
     object.set("kind", json!(resource.kind));
     Ok(())
+}
+
+/// Upstream's strict decoding of a body: fields its type lacks fail the request under
+/// `fieldValidation=Strict`, and are otherwise dropped, each with a warning unless
+/// `Ignore`. Returns the warnings.
+fn check_fields(
+    resource: &ResourceInfo,
+    query: &str,
+    object: &mut Object,
+) -> Result<Vec<String>, ApiError> {
+    let internal = |error: crate::openapi::OpenApiError| {
+        ApiError::new(Reason::InternalError, error.to_string())
+    };
+    let (group, version, kind) = (resource.group, resource.version, resource.kind);
+    let unknown = crate::openapi::unknown_fields(group, version, kind, &object.0)
+        .map_err(internal)?
+        .unwrap_or_default();
+    if unknown.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mode = query_value(query, "fieldValidation").unwrap_or_default();
+    if mode == "Strict" {
+        return Err(ApiError::new(
+            Reason::BadRequest,
+            crate::openapi::strict_decoding_message(version, kind, &unknown),
+        ));
+    }
+    crate::openapi::prune_unknown_fields(group, version, kind, &mut object.0).map_err(internal)?;
+    if mode == "Ignore" {
+        return Ok(Vec::new());
+    }
+    Ok(unknown
+        .iter()
+        .map(|field| crate::openapi::unknown_field(field))
+        .collect())
+}
+
+/// `response` with a `Warning: 299 - "..."` header per warning, as kubectl prints them.
+pub(super) fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
+    for warning in warnings {
+        let quoted = warning.replace('\\', "\\\\").replace('"', "\\\"");
+        if let Ok(value) = HeaderValue::from_str(&format!("299 - \"{quoted}\"")) {
+            response.headers_mut().append(header::WARNING, value);
+        }
+    }
+    response
 }
 
 /// Makes the object's namespace agree with the path's.
@@ -232,6 +278,7 @@ pub(super) async fn create(
     let resource = &request.resource;
     let mut object = Object::from_json(&body)?;
     check_type(resource, &mut object)?;
+    let warnings = check_fields(resource, &request.query, &mut object)?;
     check_namespace(request, &mut object)?;
     if object.name().is_none() {
         match object.meta_str("generateName").map(str::to_owned) {
@@ -271,7 +318,8 @@ pub(super) async fn create(
     let name = object.name().unwrap_or_default().to_owned();
     let strategy = context.strategies.get(resource);
     if dry_run(&request.query) {
-        return Ok(json_bytes(StatusCode::CREATED, object.to_json()));
+        let response = json_bytes(StatusCode::CREATED, object.to_json());
+        return Ok(with_warnings(response, &warnings));
     }
     if let Some(strategy) = strategy {
         strategy
@@ -295,7 +343,8 @@ pub(super) async fn create(
         }
     };
     object.set_resource_version(kv.mod_revision);
-    Ok(json_bytes(StatusCode::CREATED, object.to_json()))
+    let response = json_bytes(StatusCode::CREATED, object.to_json());
+    Ok(with_warnings(response, &warnings))
 }
 
 /// Fields of `metadata` a client cannot change by update.
@@ -316,7 +365,7 @@ pub(super) async fn update(
 ) -> Result<Response, ApiError> {
     validate_write_options(&request.query, "UpdateOptions")?;
     let name = request.target.name.clone().unwrap_or_default();
-    let object = prepare_update(request, &name, Object::from_json(&body)?)?;
+    let (object, warnings) = prepare_update(request, &name, Object::from_json(&body)?)?;
     let expected = object.resource_version()?;
     let key = storage_key(
         &request.resource,
@@ -332,16 +381,19 @@ pub(super) async fn update(
     if expected.is_some_and(|expected| expected != current.mod_revision) {
         return Err(request.conflict(&name));
     }
-    commit_update(context, request, &name, &key, &current, object).await
+    let response = commit_update(context, request, &name, &key, &current, object).await?;
+    Ok(with_warnings(response, &warnings))
 }
 
-/// Checks an object sent to replace `name`: type, namespace, name and metadata.
+/// Checks an object sent to replace `name`: type, fields, namespace, name and metadata.
+/// Returns it with the unknown-field warnings for the response.
 pub(super) fn prepare_update(
     request: &RestRequest,
     name: &str,
     mut object: Object,
-) -> Result<Object, ApiError> {
+) -> Result<(Object, Vec<String>), ApiError> {
     check_type(&request.resource, &mut object)?;
+    let warnings = check_fields(&request.resource, &request.query, &mut object)?;
     check_namespace(request, &mut object)?;
     match object.name() {
         Some(body_name) if body_name != name => {
@@ -355,7 +407,7 @@ pub(super) fn prepare_update(
         _ => object.set_meta_str("name", name),
     }
     validate_meta(&request.resource, &object)?;
-    Ok(object)
+    Ok((object, warnings))
 }
 
 /// Writes `object` over `current` (compare-and-swap on its revision) and answers with the
