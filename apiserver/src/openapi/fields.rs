@@ -5,6 +5,8 @@
 //! (`spec.template.spec.containers[0].imagee`). Since kubectl finds `fieldValidation` in our
 //! v3 documents, it leaves this check to the server instead of validating client-side.
 
+use std::collections::HashSet;
+use std::fmt;
 use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
@@ -12,6 +14,24 @@ use serde_json::{Map, Value};
 use super::paths::{self, Kinds};
 use super::source::{self, DEFINITIONS};
 use super::OpenApiError;
+
+/// One finding of upstream's strict decoder, worded as it words it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldProblem {
+    /// A field the type does not have: `unknown field "spec.replicass"`.
+    Unknown(String),
+    /// A field given twice: `duplicate field "spec.paused"`.
+    Duplicate(String),
+}
+
+impl fmt::Display for FieldProblem {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unknown(path) => write!(formatter, "unknown field \"{path}\""),
+            Self::Duplicate(path) => write!(formatter, "duplicate field \"{path}\""),
+        }
+    }
+}
 
 /// The fields of `object` (a `group`/`version` `kind`, as decoded from the request body) that
 /// its upstream type does not have, in document order, each named by its path as upstream's
@@ -23,6 +43,28 @@ pub fn unknown_fields(
     kind: &str,
     object: &Map<String, Value>,
 ) -> Result<Option<Vec<String>>, OpenApiError> {
+    let problems = field_problems(group, version, kind, object, &HashSet::new())?;
+    Ok(problems.map(|problems| {
+        problems
+            .into_iter()
+            .filter_map(|problem| match problem {
+                FieldProblem::Unknown(path) => Some(path),
+                FieldProblem::Duplicate(_) => None,
+            })
+            .collect()
+    }))
+}
+
+/// Unknown fields and the `duplicates` (paths of keys the body repeated) in document order,
+/// as upstream reports them: a repeated field the type lacks counts only as unknown, and
+/// nothing below an unknown field is reported. `None` when there is no schema for the kind.
+pub fn field_problems(
+    group: &str,
+    version: &str,
+    kind: &str,
+    object: &Map<String, Value>,
+    duplicates: &HashSet<String>,
+) -> Result<Option<Vec<FieldProblem>>, OpenApiError> {
     let definitions = source::definitions()?;
     let key = (group.to_owned(), version.to_owned(), kind.to_owned());
     let Some(schema) = kinds(definitions)
@@ -31,15 +73,33 @@ pub fn unknown_fields(
     else {
         return Ok(None);
     };
-    let mut unknown = Vec::new();
+    let mut findings = Findings {
+        duplicates,
+        problems: Vec::new(),
+    };
     walk_object(
         definitions,
         schema,
         object,
         &mut String::new(),
-        &mut unknown,
+        &mut findings,
     );
-    Ok(Some(unknown))
+    Ok(Some(findings.problems))
+}
+
+/// What a walk is looking for and what it found.
+struct Findings<'a> {
+    duplicates: &'a HashSet<String>,
+    problems: Vec<FieldProblem>,
+}
+
+impl Findings<'_> {
+    /// Notes a known field at `path` if the body repeated it.
+    fn known(&mut self, path: &str) {
+        if !self.duplicates.is_empty() && self.duplicates.contains(path) {
+            self.problems.push(FieldProblem::Duplicate(path.to_owned()));
+        }
+    }
 }
 
 /// `object` without the fields [`unknown_fields`] reports, as upstream's decoder drops
@@ -104,20 +164,14 @@ fn prune_object(definitions: &Map<String, Value>, schema: &Value, object: &mut M
 }
 
 /// The message of upstream's 400 for strict validation, e.g. `Deployment in version "v1"
-/// cannot be handled as a Deployment: strict decoding error: unknown field "spec.replicass"`.
-/// kubectl prints it after `Error from server (BadRequest): error when creating "...": `.
-pub fn strict_decoding_message(version: &str, kind: &str, fields: &[String]) -> String {
-    let fields: Vec<String> = fields.iter().map(|field| unknown_field(field)).collect();
+/// cannot be handled as a Deployment: strict decoding error: unknown field "spec.replicass"`,
+/// from the problems as worded (see [`FieldProblem`]). kubectl prints it after
+/// `Error from server (BadRequest): error when creating "...": `.
+pub fn strict_decoding_message(version: &str, kind: &str, problems: &[String]) -> String {
     format!(
         "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
-        fields.join(", ")
+        problems.join(", ")
     )
-}
-
-/// One field as upstream words it, in the strict error and (with `fieldValidation=Warn`, the
-/// default) in the `Warning: 299 - "..."` header kubectl prints as `Warning: ...`.
-pub fn unknown_field(path: &str) -> String {
-    format!("unknown field \"{path}\"")
 }
 
 /// Which definition each group-version-kind decodes into.
@@ -141,17 +195,17 @@ fn walk(
     schema: &Value,
     value: &Value,
     path: &mut String,
-    unknown: &mut Vec<String>,
+    findings: &mut Findings<'_>,
 ) {
     match value {
-        Value::Object(object) => walk_object(definitions, schema, object, path, unknown),
+        Value::Object(object) => walk_object(definitions, schema, object, path, findings),
         Value::Array(items) => {
             let schema = resolve(definitions, schema);
             if let Some(item_schema) = schema.get("items").filter(|items| items.is_object()) {
                 let mark = path.len();
                 for (index, child) in items.iter().enumerate() {
                     path.push_str(&format!("[{index}]"));
-                    walk(definitions, item_schema, child, path, unknown);
+                    walk(definitions, item_schema, child, path, findings);
                     path.truncate(mark);
                 }
             }
@@ -167,7 +221,7 @@ fn walk_object(
     schema: &Value,
     object: &Map<String, Value>,
     path: &mut String,
-    unknown: &mut Vec<String>,
+    findings: &mut Findings<'_>,
 ) {
     let schema = resolve(definitions, schema);
     if schema
@@ -182,8 +236,11 @@ fn walk_object(
         for (name, child) in object {
             push_field(path, name);
             match properties.get(name) {
-                Some(property) => walk(definitions, property, child, path, unknown),
-                None => unknown.push(path.clone()),
+                Some(property) => {
+                    findings.known(path);
+                    walk(definitions, property, child, path, findings);
+                }
+                None => findings.problems.push(FieldProblem::Unknown(path.clone())),
             }
             path.truncate(mark);
         }
@@ -193,7 +250,8 @@ fn walk_object(
     {
         for (name, child) in object {
             push_field(path, name);
-            walk(definitions, values, child, path, unknown);
+            findings.known(path);
+            walk(definitions, values, child, path, findings);
             path.truncate(mark);
         }
     }
@@ -210,7 +268,11 @@ fn push_field(path: &mut String, name: &str) {
 mod tests {
     use serde_json::{json, Map, Value};
 
-    use super::{prune_unknown_fields, strict_decoding_message, unknown_fields};
+    use std::collections::HashSet;
+
+    use super::{
+        field_problems, prune_unknown_fields, strict_decoding_message, unknown_fields, FieldProblem,
+    };
 
     fn object(value: Value) -> Map<String, Value> {
         match value {
@@ -310,8 +372,54 @@ mod tests {
     #[test]
     fn message_matches_upstream() {
         assert_eq!(
-            strict_decoding_message("v1", "Deployment", &["spec.replicass".to_owned(), "spec.x".to_owned()]),
-            "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.replicass\", unknown field \"spec.x\""
+            strict_decoding_message(
+                "v1",
+                "Deployment",
+                &[
+                    FieldProblem::Unknown("spec.replicass".to_owned()).to_string(),
+                    FieldProblem::Duplicate("spec.x".to_owned()).to_string()
+                ]
+            ),
+            "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.replicass\", duplicate field \"spec.x\""
         );
+    }
+
+    #[test]
+    fn duplicates_interleave_with_unknown_fields_as_upstream() -> Result<(), String> {
+        let deployment = object(json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "d", "unknownMeta": 1},
+            "spec": {
+                "unknown1": "a", "unknownDupe": "b", "paused": false,
+                "template": {"spec": {"containers": [{"name": "c", "unknownNested": 1, "imagePullPolicy": "Never"}]}},
+            },
+        }));
+        let duplicates: HashSet<String> = [
+            "metadata.name",
+            "spec.unknownDupe",
+            "spec.paused",
+            "spec.unknownDupe.inner",
+            "spec.template.spec.containers[0].imagePullPolicy",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+        let problems = field_problems("apps", "v1", "Deployment", &deployment, &duplicates)
+            .map_err(|error| error.to_string())?
+            .unwrap_or_default();
+        let worded: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            worded,
+            [
+                "duplicate field \"metadata.name\"",
+                "unknown field \"metadata.unknownMeta\"",
+                "unknown field \"spec.unknown1\"",
+                "unknown field \"spec.unknownDupe\"",
+                "duplicate field \"spec.paused\"",
+                "unknown field \"spec.template.spec.containers[0].unknownNested\"",
+                "duplicate field \"spec.template.spec.containers[0].imagePullPolicy\"",
+            ]
+        );
+        Ok(())
     }
 }

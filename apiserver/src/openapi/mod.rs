@@ -21,7 +21,9 @@ mod source;
 mod strategies;
 mod v3;
 
-pub use fields::{prune_unknown_fields, strict_decoding_message, unknown_field, unknown_fields};
+pub use fields::{
+    field_problems, prune_unknown_fields, strict_decoding_message, unknown_fields, FieldProblem,
+};
 pub use http::routes;
 
 /// Why the OpenAPI documents could not be built (only a broken build can cause this: the

@@ -17,6 +17,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use super::discovery;
+use crate::codec::{self, DecodeError, DecodedBody, MediaType};
 use crate::metrics::RequestLabels;
 use crate::registry::{Registry, Resource, Verb};
 use crate::request_info::{self, ApiPath, ResourcePath};
@@ -267,11 +268,11 @@ impl RestRequest {
             Verb::List => read::list(context, &self).await,
             Verb::Watch => watch::watch(context, &self).await,
             Verb::Create => {
-                self.require_json()?;
+                self.require_decodable()?;
                 write::create(context, &self, read_body(body).await?).await
             }
             Verb::Update => {
-                self.require_json()?;
+                self.require_decodable()?;
                 write::update(context, &self, read_body(body).await?).await
             }
             Verb::Delete => write::delete(context, &self, read_body(body).await?).await,
@@ -298,22 +299,29 @@ impl RestRequest {
         })
     }
 
-    /// Refuses bodies we cannot decode with upstream's 415, which also tells clients that
-    /// prefer protobuf to send JSON instead.
-    fn require_json(&self) -> Result<(), ApiError> {
-        let media_type = self
-            .content_type()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim();
-        if media_type.is_empty() || media_type == "application/json" {
-            return Ok(());
-        }
-        Err(ApiError::new(
-            Reason::UnsupportedMediaType,
-            format!("the body of the request was in an unknown format - accepted media types include: application/json (got {media_type:?})"),
-        ))
+    /// Refuses bodies we cannot decode with upstream's 415 (which also tells clients that
+    /// prefer protobuf to send JSON instead); checked before the body is read.
+    fn require_decodable(&self) -> Result<MediaType, ApiError> {
+        let content_type = self.content_type();
+        MediaType::from_content_type(content_type).ok_or_else(|| {
+            let media_type = content_type.split(';').next().unwrap_or_default().trim();
+            ApiError::new(
+                Reason::UnsupportedMediaType,
+                format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {media_type:?})"),
+            )
+        })
+    }
+
+    /// Decodes a create or update body by its media type; malformed bodies are a 400.
+    fn decode_body(&self, body: &[u8]) -> Result<DecodedBody, ApiError> {
+        let media_type = self.require_decodable()?;
+        codec::decode(media_type, body).map_err(|error| match error {
+            DecodeError::NotAnObject(_) if media_type == MediaType::Json => ApiError::new(
+                Reason::BadRequest,
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
+            ),
+            error => ApiError::new(Reason::BadRequest, error.to_string()),
+        })
     }
 
     fn content_type(&self) -> &str {

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::write::{commit_update, prepare_update, with_warnings};
 use super::{ApiContext, RestRequest};
+use crate::codec::Duplicates;
 use crate::object::{self, Object};
 use crate::registry::storage_key;
 use crate::status::{ApiError, Reason};
@@ -113,7 +114,7 @@ pub(super) async fn patch(
         if expected.is_some_and(|expected| expected != current.mod_revision) {
             return Err(request.conflict(&name));
         }
-        let (patched, warnings) = prepare_update(request, &name, patched)?;
+        let (patched, warnings) = prepare_update(request, &name, patched, &Duplicates::None)?;
         match commit_update(context, request, &name, &key, &current, patched).await {
             Err(error) if error.reason == Reason::Conflict && expected.is_none() => continue,
             other => return other.map(|response| with_warnings(response, &warnings)),

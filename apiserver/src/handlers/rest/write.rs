@@ -1,12 +1,16 @@
 //! create, update, delete and deletecollection.
 
+use std::collections::HashSet;
+
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::{json, json_bytes, query_value, ApiContext, RestRequest};
+use crate::codec::Duplicates;
 use crate::object::{self, now_rfc3339, Object};
+use crate::openapi::FieldProblem;
 use crate::registry::{storage_key, storage_prefix, ResourceInfo};
 use crate::selector::LabelSelector;
 use crate::status::{ApiError, Reason};
@@ -88,39 +92,67 @@ fn check_type(resource: &ResourceInfo, object: &mut Object) -> Result<(), ApiErr
     Ok(())
 }
 
-/// Upstream's strict decoding of a body: fields its type lacks fail the request under
-/// `fieldValidation=Strict`, and are otherwise dropped, each with a warning unless
-/// `Ignore`. Returns the warnings.
+/// Upstream's strict decoding of a body: fields its type lacks and fields given twice fail
+/// the request under `fieldValidation=Strict`; otherwise unknown fields are dropped and each
+/// problem becomes a warning, unless `Ignore`. Returns the warnings.
 fn check_fields(
     resource: &ResourceInfo,
     query: &str,
     object: &mut Object,
+    duplicates: &Duplicates,
 ) -> Result<Vec<String>, ApiError> {
     let internal = |error: crate::openapi::OpenApiError| {
         ApiError::new(Reason::InternalError, error.to_string())
     };
     let (group, version, kind) = (resource.group, resource.version, resource.kind);
-    let unknown = crate::openapi::unknown_fields(group, version, kind, &object.0)
-        .map_err(internal)?
-        .unwrap_or_default();
-    if unknown.is_empty() {
+    let no_paths = HashSet::new();
+    let json_duplicates = duplicates.json_paths().unwrap_or(&no_paths);
+    let problems = crate::openapi::field_problems(group, version, kind, &object.0, json_duplicates)
+        .map_err(internal)?;
+    let mut worded: Vec<String> = match problems {
+        Some(problems) => problems.iter().map(ToString::to_string).collect(),
+        // No schema to check against: only what the decoder saw.
+        None => {
+            let mut paths: Vec<&String> = json_duplicates.iter().collect();
+            paths.sort();
+            paths
+                .into_iter()
+                .map(|path| FieldProblem::Duplicate(path.clone()).to_string())
+                .collect()
+        }
+    };
+    let yaml_lines = match duplicates {
+        Duplicates::Yaml(lines) => lines.as_slice(),
+        _ => &[],
+    };
+    if !yaml_lines.is_empty() {
+        // YAML goes through a map on its way to JSON upstream: unknown fields come out in
+        // key order, after go-yaml's own complaints.
+        worded.sort();
+    }
+    if worded.is_empty() && yaml_lines.is_empty() {
         return Ok(Vec::new());
     }
     let mode = query_value(query, "fieldValidation").unwrap_or_default();
     if mode == "Strict" {
+        let mut problems = Vec::with_capacity(worded.len() + 1);
+        if !yaml_lines.is_empty() {
+            problems.push(format!(
+                "yaml: unmarshal errors:\n  {}",
+                yaml_lines.join("\n  ")
+            ));
+        }
+        problems.extend(worded);
         return Err(ApiError::new(
             Reason::BadRequest,
-            crate::openapi::strict_decoding_message(version, kind, &unknown),
+            crate::openapi::strict_decoding_message(version, kind, &problems),
         ));
     }
     crate::openapi::prune_unknown_fields(group, version, kind, &mut object.0).map_err(internal)?;
     if mode == "Ignore" {
         return Ok(Vec::new());
     }
-    Ok(unknown
-        .iter()
-        .map(|field| crate::openapi::unknown_field(field))
-        .collect())
+    Ok(yaml_lines.iter().cloned().chain(worded).collect())
 }
 
 /// `response` with a `Warning: 299 - "..."` header per warning, as kubectl prints them.
@@ -276,9 +308,10 @@ pub(super) async fn create(
 ) -> Result<Response, ApiError> {
     validate_write_options(&request.query, "CreateOptions")?;
     let resource = &request.resource;
-    let mut object = Object::from_json(&body)?;
+    let decoded = request.decode_body(&body)?;
+    let mut object = Object(decoded.object);
     check_type(resource, &mut object)?;
-    let warnings = check_fields(resource, &request.query, &mut object)?;
+    let warnings = check_fields(resource, &request.query, &mut object, &decoded.duplicates)?;
     check_namespace(request, &mut object)?;
     if object.name().is_none() {
         match object.meta_str("generateName").map(str::to_owned) {
@@ -365,7 +398,9 @@ pub(super) async fn update(
 ) -> Result<Response, ApiError> {
     validate_write_options(&request.query, "UpdateOptions")?;
     let name = request.target.name.clone().unwrap_or_default();
-    let (object, warnings) = prepare_update(request, &name, Object::from_json(&body)?)?;
+    let decoded = request.decode_body(&body)?;
+    let (object, warnings) =
+        prepare_update(request, &name, Object(decoded.object), &decoded.duplicates)?;
     let expected = object.resource_version()?;
     let key = storage_key(
         &request.resource,
@@ -386,14 +421,15 @@ pub(super) async fn update(
 }
 
 /// Checks an object sent to replace `name`: type, fields, namespace, name and metadata.
-/// Returns it with the unknown-field warnings for the response.
+/// Returns it with the unknown- and duplicate-field warnings for the response.
 pub(super) fn prepare_update(
     request: &RestRequest,
     name: &str,
     mut object: Object,
+    duplicates: &Duplicates,
 ) -> Result<(Object, Vec<String>), ApiError> {
     check_type(&request.resource, &mut object)?;
-    let warnings = check_fields(&request.resource, &request.query, &mut object)?;
+    let warnings = check_fields(&request.resource, &request.query, &mut object, duplicates)?;
     check_namespace(request, &mut object)?;
     match object.name() {
         Some(body_name) if body_name != name => {
