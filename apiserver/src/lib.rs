@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod codec;
+pub mod conversion;
 pub mod field_labels;
 pub mod handlers;
 pub mod metrics;

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::write::{commit_update, prepare_update, with_warnings};
 use super::{ApiContext, RestRequest};
 use crate::codec::Duplicates;
+use crate::conversion;
 use crate::object::{self, Object};
 use crate::registry::storage_key;
 use crate::status::{ApiError, Reason};
@@ -108,6 +109,7 @@ pub(super) async fn patch(
             .map_err(|error| request.storage_error(&name, error))?
             .ok_or_else(|| request.not_found(&name))?;
         let old = object::from_storage(&current.value, current.mod_revision)?;
+        let old = conversion::to_served(&request.resource, &old);
         let patched = apply(kind, &old, &patch)?;
         // A resourceVersion in the patch is a precondition, as upstream treats it.
         let expected = patched.resource_version()?;
@@ -115,6 +117,7 @@ pub(super) async fn patch(
             return Err(request.conflict(&name));
         }
         let (patched, warnings) = prepare_update(request, &name, patched, &Duplicates::None)?;
+        let patched = conversion::to_storage(&request.resource, patched);
         match commit_update(context, request, &name, &key, &current, patched).await {
             Err(error) if error.reason == Reason::Conflict && expected.is_none() => continue,
             other => return other.map(|response| with_warnings(response, &warnings)),

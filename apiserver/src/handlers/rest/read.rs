@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::{json_bytes, query_value, ApiContext, RestRequest};
+use crate::conversion;
 use crate::field_labels;
 use crate::object::{self, Object};
 use crate::registry::{storage_key, storage_prefix};
@@ -26,6 +27,7 @@ pub(super) async fn get(context: &ApiContext, request: &RestRequest) -> Result<R
         .map_err(|error| request.storage_error(name, error))?
         .ok_or_else(|| request.not_found(name))?;
     let object = object::from_storage(&kv.value, kv.mod_revision)?;
+    let object = conversion::to_served(&request.resource, &object);
     Ok(json_bytes(StatusCode::OK, object.to_json()))
 }
 
@@ -260,7 +262,8 @@ pub(super) async fn list(
     }
     let items: Vec<Value> = items
         .into_iter()
-        .map(|mut object| {
+        .map(|object| {
+            let mut object = conversion::to_served(resource, &object).into_owned();
             object.0.shift_remove("kind");
             object.0.shift_remove("apiVersion");
             Value::Object(object.0)

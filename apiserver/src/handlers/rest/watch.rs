@@ -10,11 +10,12 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::StreamExt;
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::{query_flag, query_value, ApiContext, RestRequest};
+use crate::conversion;
 use crate::field_labels;
 use crate::object::Object;
 use crate::registry::storage_prefix;
@@ -183,6 +184,16 @@ impl Filter {
                 .matches(|field| field_labels::value(&self.resource, object, field))
     }
 
+    /// The event's wire form: shared by all watchers, unless this resource's version is
+    /// not the stored one (then converted for this watcher).
+    fn encode(&self, event: &WatchEvent) -> Bytes {
+        if !conversion::needs_conversion(&self.resource) {
+            return event.encoded();
+        }
+        let object = conversion::to_served(&self.resource, &event.object);
+        watch::encode_line(event.kind, &Value::Object(object.into_owned().0))
+    }
+
     fn unfiltered(&self) -> bool {
         self.labels.0.is_empty() && self.fields.0.is_empty()
     }
@@ -194,31 +205,30 @@ impl Filter {
             return None;
         }
         if self.unfiltered() {
-            return Some(event.encoded());
+            return Some(self.encode(event));
         }
         let now = self.selects(&event.object);
         let before = event.prev.as_deref().is_some_and(|prev| self.selects(prev));
         match (event.kind, before, now) {
             (EventType::Modified, true, true) | (EventType::Added, _, true) => {
-                Some(event.encoded())
+                Some(self.encode(event))
             }
-            (EventType::Deleted, _, true) => Some(event.encoded()),
-            (EventType::Modified, false, true) => Some(event.retyped(EventType::Added).encoded()),
+            (EventType::Deleted, _, true) => Some(self.encode(event)),
+            (EventType::Modified, false, true) => {
+                Some(self.encode(&event.retyped(EventType::Added)))
+            }
             (EventType::Modified, true, false) => {
                 // Upstream reports the object as it was when it still matched.
                 let prev = event.prev.as_ref()?;
                 let mut object = Object::clone(prev);
                 object.set_resource_version(event.revision);
-                Some(
-                    WatchEvent::new(
-                        EventType::Deleted,
-                        event.key.clone(),
-                        event.revision,
-                        Arc::new(object),
-                        None,
-                    )
-                    .encoded(),
-                )
+                Some(self.encode(&WatchEvent::new(
+                    EventType::Deleted,
+                    event.key.clone(),
+                    event.revision,
+                    Arc::new(object),
+                    None,
+                )))
             }
             _ => None,
         }

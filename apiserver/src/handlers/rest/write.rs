@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::{json, json_bytes, query_value, ApiContext, RestRequest};
 use crate::codec::Duplicates;
+use crate::conversion;
 use crate::object::{self, now_rfc3339, Object};
 use crate::openapi::FieldProblem;
 use crate::registry::{storage_key, storage_prefix, ResourceInfo};
@@ -153,6 +154,12 @@ fn check_fields(
         return Ok(Vec::new());
     }
     Ok(yaml_lines.iter().cloned().chain(worded).collect())
+}
+
+/// An object's response body, in the version the request named (objects of resources
+/// served at several versions are stored in one).
+fn served(resource: &ResourceInfo, object: &Object) -> Vec<u8> {
+    conversion::to_served(resource, object).to_json()
 }
 
 /// `response` with a `Warning: 299 - "..."` header per warning, as kubectl prints them.
@@ -333,6 +340,7 @@ pub(super) async fn create(
     if resource.plural != "namespaces" {
         check_namespace_lifecycle(context, request).await?;
     }
+    let mut object = conversion::to_storage(resource, object);
     let meta = object.metadata_mut();
     meta.shift_remove("resourceVersion");
     meta.shift_remove("deletionTimestamp");
@@ -351,7 +359,7 @@ pub(super) async fn create(
     let name = object.name().unwrap_or_default().to_owned();
     let strategy = context.strategies.get(resource);
     if dry_run(&request.query) {
-        let response = json_bytes(StatusCode::CREATED, object.to_json());
+        let response = json_bytes(StatusCode::CREATED, served(&request.resource, &object));
         return Ok(with_warnings(response, &warnings));
     }
     if let Some(strategy) = strategy {
@@ -376,7 +384,7 @@ pub(super) async fn create(
         }
     };
     object.set_resource_version(kv.mod_revision);
-    let response = json_bytes(StatusCode::CREATED, object.to_json());
+    let response = json_bytes(StatusCode::CREATED, served(&request.resource, &object));
     Ok(with_warnings(response, &warnings))
 }
 
@@ -401,6 +409,7 @@ pub(super) async fn update(
     let decoded = request.decode_body(&body)?;
     let (object, warnings) =
         prepare_update(request, &name, Object(decoded.object), &decoded.duplicates)?;
+    let object = conversion::to_storage(&request.resource, object);
     let expected = object.resource_version()?;
     let key = storage_key(
         &request.resource,
@@ -470,11 +479,17 @@ pub(super) async fn commit_update(
     let mut merged = merge_update(&request.resource, request, &old, object);
     if dry_run(&request.query) {
         merged.set_resource_version(current.mod_revision);
-        return Ok(json_bytes(StatusCode::OK, merged.to_json()));
+        return Ok(json_bytes(
+            StatusCode::OK,
+            served(&request.resource, &merged),
+        ));
     }
     let kv = write_back(context, request, name, key, current, &old, merged.clone()).await?;
     merged.set_resource_version(kv.mod_revision);
-    Ok(json_bytes(StatusCode::OK, merged.to_json()))
+    Ok(json_bytes(
+        StatusCode::OK,
+        served(&request.resource, &merged),
+    ))
 }
 
 /// Applies the update rules: immutable metadata kept, status or spec split by subresource,
@@ -614,7 +629,10 @@ async fn delete_one(
         // Marked already with a grace no longer than this one: nothing to change.
         if current_grace.is_some_and(|current| current <= grace) {
             object.set_resource_version(current.mod_revision);
-            return Ok(json_bytes(StatusCode::OK, object.to_json()));
+            return Ok(json_bytes(
+                StatusCode::OK,
+                served(&request.resource, &object),
+            ));
         }
         let deadline = jiff::Timestamp::now()
             .checked_add(jiff::SignedDuration::from_secs(grace))
@@ -628,7 +646,10 @@ async fn delete_one(
         meta.insert("deletionGracePeriodSeconds".into(), json!(grace));
         if dry {
             object.set_resource_version(current.mod_revision);
-            return Ok(json_bytes(StatusCode::OK, object.to_json()));
+            return Ok(json_bytes(
+                StatusCode::OK,
+                served(&request.resource, &object),
+            ));
         }
         let kv = context
             .store
@@ -636,7 +657,10 @@ async fn delete_one(
             .await
             .map_err(|error| conflict_or(request, name, error))?;
         object.set_resource_version(kv.mod_revision);
-        return Ok(json_bytes(StatusCode::OK, object.to_json()));
+        return Ok(json_bytes(
+            StatusCode::OK,
+            served(&request.resource, &object),
+        ));
     }
     // Foreground and orphan deletion are recorded as finalizers for the garbage collector,
     // which removes them once dependents are deleted or orphaned.
@@ -666,11 +690,17 @@ async fn delete_one(
                     .await
                     .map_err(|error| conflict_or(request, name, error))?;
                 object.set_resource_version(kv.mod_revision);
-                return Ok(json_bytes(StatusCode::OK, object.to_json()));
+                return Ok(json_bytes(
+                    StatusCode::OK,
+                    served(&request.resource, &object),
+                ));
             }
         }
         object.set_resource_version(current.mod_revision);
-        return Ok(json_bytes(StatusCode::OK, object.to_json()));
+        return Ok(json_bytes(
+            StatusCode::OK,
+            served(&request.resource, &object),
+        ));
     }
     if !dry {
         context
@@ -734,7 +764,13 @@ pub(super) async fn delete_collection(
     }
     let items: Vec<Value> = deleted
         .into_iter()
-        .map(|object| Value::Object(object.0))
+        .map(|object| {
+            Value::Object(
+                conversion::to_served(&request.resource, &object)
+                    .into_owned()
+                    .0,
+            )
+        })
         .collect();
     Ok(json(
         StatusCode::OK,
