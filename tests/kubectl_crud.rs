@@ -554,6 +554,82 @@ fn services(server: &ServerProcess) -> Result<()> {
     let error = server.kubectl_err(&["replace", "--validate=false", "-f", path(&file)?])?;
     ensure!(error.contains("may not change once set"), "{error}");
 
+    // A server-side dry run validates and shows the ClusterIP a Service would get, but
+    // keeps neither the Service nor the IP.
+    let trial = manifest(&json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "trial", "namespace": "demo"},
+        "spec": {"ports": [{"port": 80}]}
+    }))?;
+    let shown: Value = serde_json::from_str(&server.kubectl_ok(&[
+        "create",
+        "--validate=false",
+        "--dry-run=server",
+        "-o",
+        "json",
+        "-f",
+        path(&trial)?,
+    ])?)?;
+    let trial_ip = shown["spec"]["clusterIP"]
+        .as_str()
+        .context("dry run shows no clusterIP")?;
+    let kept = server.kubectl_err(&["get", "ipaddresses.networking.k8s.io", trial_ip])?;
+    ensure!(kept.contains("NotFound"), "dry run kept its IP: {kept}");
+    ensure!(server
+        .kubectl_err(&["get", "svc", "trial", "-n", "demo"])?
+        .contains("NotFound"));
+    let error = server.kubectl_err(&[
+        "create",
+        "--validate=false",
+        "--dry-run=server",
+        "-f",
+        path(&no_ports)?,
+    ])?;
+    ensure!(
+        error.contains("spec.ports: Required value"),
+        "dry run skipped validation: {error}"
+    );
+
+    // Node ports a dry-run update takes are given back; those an update drops are freed.
+    let old_ports: Vec<u64> = (0..2)
+        .filter_map(|index| web["spec"]["ports"][index]["nodePort"].as_u64())
+        .collect();
+    server.kubectl_ok(&[
+        "patch",
+        "svc",
+        "web",
+        "-n",
+        "demo",
+        "--type=merge",
+        "--dry-run=server",
+        "-p",
+        r#"{"spec":{"ports":[{"name":"http","port":80,"nodePort":30555}]}}"#,
+    ])?;
+    server.kubectl_ok(&[
+        "patch",
+        "svc",
+        "web",
+        "-n",
+        "demo",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"type":"ClusterIP","ports":[{"name":"http","port":80}]}}"#,
+    ])?;
+    for (name, node_port) in [
+        ("reuse-a", 30555),
+        ("reuse-b", old_ports[0]),
+        ("reuse-c", old_ports[1]),
+    ] {
+        let file = manifest(&json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": name, "namespace": "demo"},
+            "spec": {"type": "NodePort", "ports": [{"port": 80, "nodePort": node_port}]}
+        }))?;
+        server
+            .kubectl_ok(&["create", "--validate=false", "-f", path(&file)?])
+            .with_context(|| format!("nodePort {node_port} was not given back"))?;
+    }
+
     // Deleting the Service frees its IP.
     server.kubectl_ok(&["delete", "svc", "web", "-n", "demo"])?;
     let freed = server.kubectl_err(&["get", "ipaddresses.networking.k8s.io", &ip])?;

@@ -44,6 +44,13 @@ pub trait Strategy: Send + Sync {
         Ok(())
     }
 
+    /// Settles an update that was stored: gives back what `old` held and `new` no longer does.
+    async fn after_update(&self, _store: &dyn Store, _old: &Object, _new: &Object) {}
+
+    /// Gives back what `before_update` took for `new` when the update was not stored (a lost
+    /// race, a dry run, a failed write).
+    async fn update_failed(&self, _store: &dyn Store, _old: &Object, _new: &Object) {}
+
     /// Releases what the object held once it is gone from the store.
     async fn after_delete(&self, _store: &dyn Store, _object: &Object) {}
 

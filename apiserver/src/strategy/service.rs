@@ -176,6 +176,16 @@ impl ServiceStrategy {
         }
     }
 
+    /// Gives node ports back to the range (logged, not failed: the object's change is done).
+    async fn release_node_ports(&self, store: &dyn Store, ports: &[u16]) {
+        if ports.is_empty() {
+            return;
+        }
+        if let Err(error) = self.update_node_ports(store, &[], 0, ports).await {
+            tracing::warn!(%error, ?ports, "cannot release node ports");
+        }
+    }
+
     /// Takes or gives back node ports in the shared range record (compare-and-swap).
     async fn update_node_ports(
         &self,
@@ -553,14 +563,9 @@ impl Strategy for ServiceStrategy {
                         .count()
                 })
                 .unwrap_or(0);
-            let give_back: Vec<u16> = old_ports
-                .iter()
-                .copied()
-                .filter(|port| !kept.contains(port))
-                .collect();
-            let granted = self
-                .update_node_ports(store, &take, missing, &give_back)
-                .await?;
+            // Ports the old object held are given back only once the update is stored
+            // (`after_update`), so a failed update leaves the Service as it was.
+            let granted = self.update_node_ports(store, &take, missing, &[]).await?;
             let mut granted = granted.into_iter();
             if let Some(Value::Array(ports)) =
                 new.0.get_mut("spec").and_then(|spec| spec.get_mut("ports"))
@@ -573,22 +578,33 @@ impl Strategy for ServiceStrategy {
                     }
                 }
             }
-        } else if !old_ports.is_empty() {
-            self.update_node_ports(store, &[], 0, &old_ports).await?;
         }
         Ok(())
+    }
+
+    async fn after_update(&self, store: &dyn Store, old: &Object, new: &Object) {
+        let kept = node_ports(new);
+        let released: Vec<u16> = node_ports(old)
+            .into_iter()
+            .filter(|port| !kept.contains(port))
+            .collect();
+        self.release_node_ports(store, &released).await;
+    }
+
+    async fn update_failed(&self, store: &dyn Store, old: &Object, new: &Object) {
+        let held = node_ports(old);
+        let taken: Vec<u16> = node_ports(new)
+            .into_iter()
+            .filter(|port| !held.contains(port))
+            .collect();
+        self.release_node_ports(store, &taken).await;
     }
 
     async fn after_delete(&self, store: &dyn Store, object: &Object) {
         if let Some(ip) = cluster_ip(object) {
             self.release_ip(store, &ip).await;
         }
-        let ports = node_ports(object);
-        if !ports.is_empty() {
-            if let Err(error) = self.update_node_ports(store, &[], 0, &ports).await {
-                tracing::warn!(%error, "cannot release node ports");
-            }
-        }
+        self.release_node_ports(store, &node_ports(object)).await;
     }
 }
 

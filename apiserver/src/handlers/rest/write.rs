@@ -358,16 +358,33 @@ pub(super) async fn create(
     }
     let name = object.name().unwrap_or_default().to_owned();
     let strategy = context.strategies.get(resource);
-    if dry_run(&request.query) {
-        let response = json_bytes(StatusCode::CREATED, served(&request.resource, &object));
-        return Ok(with_warnings(response, &warnings));
-    }
     if let Some(strategy) = strategy {
         strategy
             .before_create(context.store.as_ref(), &mut object)
             .await?;
     }
     let key = storage_key(resource, request.target.namespace.as_deref(), &name);
+    if dry_run(&request.query) {
+        // Validated and allocated like a real create (so the answer shows the ClusterIP a
+        // Service would get), then given back; an existing name still conflicts.
+        if let Some(strategy) = strategy {
+            strategy
+                .create_failed(context.store.as_ref(), &object)
+                .await;
+        }
+        let existing = context
+            .store
+            .get(&key, None)
+            .await
+            .map_err(|error| request.storage_error(&name, error))?;
+        if existing.is_some() {
+            return Err(
+                request.storage_error(&name, StorageError::AlreadyExists { key: key.clone() })
+            );
+        }
+        let response = json_bytes(StatusCode::CREATED, served(&request.resource, &object));
+        return Ok(with_warnings(response, &warnings));
+    }
     let created = context
         .store
         .create(&key, Bytes::from(object.to_json()))
@@ -469,22 +486,36 @@ pub(super) async fn commit_update(
     let mut object = object;
     // Defaults go in before the spec comparison, so a client that leaves a defaulted field
     // out does not bump the generation.
-    if let Some(strategy) = context.strategies.get(&request.resource) {
-        if request.target.subresource.is_none() && !dry_run(&request.query) {
-            strategy
-                .before_update(context.store.as_ref(), &old, &mut object)
-                .await?;
-        }
+    let strategy = context
+        .strategies
+        .get(&request.resource)
+        .filter(|_| request.target.subresource.is_none());
+    let store = context.store.as_ref();
+    if let Some(strategy) = strategy {
+        strategy.before_update(store, &old, &mut object).await?;
     }
     let mut merged = merge_update(&request.resource, request, &old, object);
     if dry_run(&request.query) {
+        if let Some(strategy) = strategy {
+            strategy.update_failed(store, &old, &merged).await;
+        }
         merged.set_resource_version(current.mod_revision);
         return Ok(json_bytes(
             StatusCode::OK,
             served(&request.resource, &merged),
         ));
     }
-    let kv = write_back(context, request, name, key, current, &old, merged.clone()).await?;
+    let finishing = old.meta_str("deletionTimestamp").is_some() && merged.finalizers().is_empty();
+    let written = write_back(context, request, name, key, current, &old, merged.clone()).await;
+    if let Some(strategy) = strategy {
+        match &written {
+            Ok(_) if !finishing => strategy.after_update(store, &old, &merged).await,
+            // Not stored as such: gone (the old object's holdings were released on
+            // deletion) or not written at all.
+            _ => strategy.update_failed(store, &old, &merged).await,
+        }
+    }
+    let kv = written?;
     merged.set_resource_version(kv.mod_revision);
     Ok(json_bytes(
         StatusCode::OK,
