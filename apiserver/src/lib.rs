@@ -8,6 +8,7 @@ pub mod handlers;
 pub mod metrics;
 pub mod object;
 pub mod openapi;
+pub mod patch;
 pub mod pki;
 pub mod registry;
 pub mod request_info;

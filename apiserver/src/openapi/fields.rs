@@ -175,12 +175,25 @@ pub fn strict_decoding_message(version: &str, kind: &str, problems: &[String]) -
 }
 
 /// Which definition each group-version-kind decodes into.
+/// The schema a `group`/`version` `kind` decodes into, if it has one.
+pub(super) fn kind_schema(
+    group: &str,
+    version: &str,
+    kind: &str,
+) -> Result<Option<&'static Value>, OpenApiError> {
+    let definitions = source::definitions()?;
+    let key = (group.to_owned(), version.to_owned(), kind.to_owned());
+    Ok(kinds(definitions)
+        .get(&key)
+        .and_then(|name| definitions.get(name)))
+}
+
 fn kinds(definitions: &Map<String, Value>) -> &'static Kinds {
     static KINDS: OnceLock<Kinds> = OnceLock::new();
     KINDS.get_or_init(|| paths::kinds(definitions))
 }
 
-fn resolve<'a>(definitions: &'a Map<String, Value>, schema: &'a Value) -> &'a Value {
+pub(super) fn resolve<'a>(definitions: &'a Map<String, Value>, schema: &'a Value) -> &'a Value {
     schema
         .get("$ref")
         .and_then(Value::as_str)

@@ -15,6 +15,7 @@
 mod documents;
 mod fields;
 mod http;
+mod patch_schema;
 mod paths;
 mod select;
 mod source;
@@ -25,6 +26,7 @@ pub use fields::{
     field_problems, prune_unknown_fields, strict_decoding_message, unknown_fields, FieldProblem,
 };
 pub use http::routes;
+pub use patch_schema::{patch_schema, SchemaNode};
 
 /// Why the OpenAPI documents could not be built (only a broken build can cause this: the
 /// input is compiled into the binary).

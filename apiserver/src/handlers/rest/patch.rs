@@ -1,6 +1,6 @@
-//! `PATCH` with JSON Patch (RFC 6902) and JSON Merge Patch (RFC 7386): read, patch, then
-//! update with compare-and-swap, retrying when another writer got in between (upstream's
-//! GuaranteedUpdate). Strategic merge and apply patches answer 415 until they are served.
+//! `PATCH` with JSON Patch (RFC 6902), JSON Merge Patch (RFC 7386) and strategic merge
+//! patch: read, patch, then update with compare-and-swap, retrying when another writer got
+//! in between (upstream's GuaranteedUpdate). Apply patches answer 415 until they are served.
 
 use axum::response::Response;
 use bytes::Bytes;
@@ -11,7 +11,8 @@ use super::{ApiContext, RestRequest};
 use crate::codec::Duplicates;
 use crate::conversion;
 use crate::object::{self, Object};
-use crate::registry::storage_key;
+use crate::patch::{strategic_merge, StrategicMergeError};
+use crate::registry::{storage_key, ResourceInfo};
 use crate::status::{ApiError, Reason};
 
 /// Attempts before a patch that keeps losing races gives up with 409.
@@ -22,6 +23,7 @@ const MAX_ATTEMPTS: usize = 8;
 enum PatchType {
     Json,
     Merge,
+    Strategic,
 }
 
 fn patch_type(content_type: &str) -> Result<PatchType, ApiError> {
@@ -29,9 +31,10 @@ fn patch_type(content_type: &str) -> Result<PatchType, ApiError> {
     match media_type {
         "application/json-patch+json" => Ok(PatchType::Json),
         "application/merge-patch+json" => Ok(PatchType::Merge),
+        "application/strategic-merge-patch+json" => Ok(PatchType::Strategic),
         other => Err(ApiError::new(
             Reason::UnsupportedMediaType,
-            format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json (got {other:?})"),
+            format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {other:?})"),
         )),
     }
 }
@@ -56,10 +59,26 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-fn apply(kind: PatchType, current: &Object, patch: &Value) -> Result<Object, ApiError> {
+fn apply(
+    resource: &ResourceInfo,
+    kind: PatchType,
+    current: &Object,
+    patch: &Value,
+) -> Result<Object, ApiError> {
     let mut document = Value::Object(current.0.clone());
     match kind {
         PatchType::Merge => merge_patch(&mut document, patch),
+        PatchType::Strategic => {
+            let Value::Object(patch) = patch else {
+                return Err(ApiError::new(Reason::BadRequest, "invalid JSON document"));
+            };
+            let schema =
+                crate::openapi::patch_schema(resource.group, resource.version, resource.kind)
+                    .map_err(|error| ApiError::new(Reason::InternalError, error.to_string()))?;
+            let merged = strategic_merge(current.0.clone(), patch.clone(), schema.as_ref())
+                .map_err(strategic_error)?;
+            document = Value::Object(merged);
+        }
         PatchType::Json => {
             let operations: json_patch::Patch =
                 serde_json::from_value(patch.clone()).map_err(|error| {
@@ -82,6 +101,19 @@ fn apply(kind: PatchType, current: &Object, patch: &Value) -> Result<Object, Api
             "the patch did not produce an object",
         )),
     }
+}
+
+/// Upstream's statuses for strategic merge failures: malformed directives are the client's
+/// 400, lists of lists 422, anything else a 500 as upstream leaves it.
+fn strategic_error(error: StrategicMergeError) -> ApiError {
+    let reason = if error.is_bad_request() {
+        Reason::BadRequest
+    } else if error == StrategicMergeError::ListOfLists {
+        Reason::Invalid
+    } else {
+        Reason::InternalError
+    };
+    ApiError::new(reason, error.to_string())
 }
 
 /// Serves a patch.
@@ -110,7 +142,7 @@ pub(super) async fn patch(
             .ok_or_else(|| request.not_found(&name))?;
         let old = object::from_storage(&current.value, current.mod_revision)?;
         let old = conversion::to_served(&request.resource, &old);
-        let patched = apply(kind, &old, &patch)?;
+        let patched = apply(&request.resource, kind, &old, &patch)?;
         // A resourceVersion in the patch is a precondition, as upstream treats it.
         let expected = patched.resource_version()?;
         if expected.is_some_and(|expected| expected != current.mod_revision) {
