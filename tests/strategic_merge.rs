@@ -128,10 +128,7 @@ fn everyday_commands(server: &ServerProcess) -> Result<()> {
         .iter()
         .filter_map(|c| c["name"].as_str())
         .collect();
-    ensure!(
-        names == ["web", "extra"],
-        "patch order first: {names:?}"
-    );
+    ensure!(names == ["web", "extra"], "patch order first: {names:?}");
     let web = containers
         .as_array()
         .and_then(|all| all.iter().find(|c| c["name"] == "web"))

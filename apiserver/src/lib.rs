@@ -1,6 +1,7 @@
 //! The Ferrokube API server: the Kubernetes REST and watch API, and the storage it is built on.
 #![forbid(unsafe_code)]
 
+pub mod apply;
 pub mod codec;
 pub mod conversion;
 pub mod field_labels;

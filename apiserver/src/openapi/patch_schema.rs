@@ -1,12 +1,15 @@
-//! The published schemas as strategic merge patch reads them: each field's
-//! `x-kubernetes-patch-strategy` and `x-kubernetes-patch-merge-key`, following `$ref`s, so
-//! the server merges exactly as kubectl (which reads the same documents) expects.
+//! The published schemas as the server's merge code reads them: each field's
+//! `x-kubernetes-patch-strategy` and `x-kubernetes-patch-merge-key` for strategic merge
+//! patch, and `x-kubernetes-list-type`, `-list-map-keys` and `-map-type` for server-side
+//! apply, following `$ref`s, so the server merges exactly as kubectl (which reads the same
+//! documents) expects.
 
 use serde_json::{Map, Value};
 
 use super::fields::{kind_schema, resolve};
 use super::source;
 use super::OpenApiError;
+use crate::apply::{ApplySchema, ListKind};
 use crate::patch::{FieldPatch, PatchSchema};
 
 /// A place in a kind's schema.
@@ -72,6 +75,75 @@ impl PatchSchema for SchemaNode {
             .get("items")
             .filter(|items| items.is_object())
             .map(|items| self.at(items))
+    }
+}
+
+impl ApplySchema for SchemaNode {
+    fn field(&self, name: &str) -> (Option<Self>, bool) {
+        let schema = self.resolved();
+        if let Some(property) = schema.get("properties").and_then(|p| p.get(name)) {
+            return (Some(self.at(property)), true);
+        }
+        let values = schema
+            .get("additionalProperties")
+            .filter(|values| values.is_object());
+        (values.map(|values| self.at(values)), false)
+    }
+
+    fn element(&self) -> Option<Self> {
+        PatchSchema::element(self)
+    }
+
+    /// The list type, or, for lists that only carry patch metadata, what upstream's schema
+    /// conversion derives from it (a merge key makes a list-map, `merge` alone a set);
+    /// anything else is atomic.
+    fn list_kind(&self) -> ListKind {
+        let own = self.schema;
+        let resolved = self.resolved();
+        let extension = |name: &str| own.get(name).or_else(|| resolved.get(name));
+        let keys = || -> Vec<String> {
+            extension("x-kubernetes-list-map-keys")
+                .and_then(Value::as_array)
+                .map(|keys| {
+                    keys.iter()
+                        .filter_map(|key| key.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        match extension("x-kubernetes-list-type").and_then(Value::as_str) {
+            Some("map") => return ListKind::Map(keys()),
+            Some("set") => return ListKind::Set,
+            Some(_) => return ListKind::Atomic,
+            None => {}
+        }
+        let strategy = extension("x-kubernetes-patch-strategy")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if strategy.split(',').any(|part| part == "merge") {
+            return match extension("x-kubernetes-patch-merge-key").and_then(Value::as_str) {
+                Some(key) => ListKind::Map(vec![key.to_owned()]),
+                None => ListKind::Set,
+            };
+        }
+        ListKind::Atomic
+    }
+
+    fn map_atomic(&self) -> bool {
+        let atomic = |schema: &Value| {
+            schema.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic")
+        };
+        atomic(self.schema) || atomic(self.resolved())
+    }
+
+    /// The key field's schema default; `protocol` (the one list-map key with a default in
+    /// the built-in API, e.g. of container and service ports) defaults to `TCP`.
+    fn key_default(&self, key: &str) -> Option<Value> {
+        let property = self.resolved().get("properties")?.get(key)?;
+        property
+            .get("default")
+            .cloned()
+            .or_else(|| (key == "protocol").then(|| Value::String("TCP".to_owned())))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The generic REST handler: every resource of the registry is served by this one code path
 //! (parse the path, look the resource up, check the verb, run it against the store).
 
+mod managed;
 mod patch;
 mod read;
 mod scale;
@@ -322,6 +323,18 @@ impl RestRequest {
             ),
             error => ApiError::new(Reason::BadRequest, error.to_string()),
         })
+    }
+
+    /// Whether this is a server-side apply (a PATCH with an apply patch body).
+    fn is_apply(&self) -> bool {
+        self.method == Method::PATCH
+            && self
+                .content_type()
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .starts_with("application/apply-patch")
     }
 
     fn content_type(&self) -> &str {

@@ -6,9 +6,12 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::Value;
 
-use super::write::{commit_update, prepare_update, with_warnings};
+use super::managed;
+use super::write::{
+    check_fields, check_type, commit_update, insert_new, prepare_update, with_warnings,
+};
 use super::{ApiContext, RestRequest};
-use crate::codec::Duplicates;
+use crate::codec::{self, Duplicates};
 use crate::conversion;
 use crate::object::{self, Object};
 use crate::patch::{strategic_merge, StrategicMergeError};
@@ -24,6 +27,7 @@ enum PatchType {
     Json,
     Merge,
     Strategic,
+    Apply,
 }
 
 fn patch_type(content_type: &str) -> Result<PatchType, ApiError> {
@@ -32,9 +36,10 @@ fn patch_type(content_type: &str) -> Result<PatchType, ApiError> {
         "application/json-patch+json" => Ok(PatchType::Json),
         "application/merge-patch+json" => Ok(PatchType::Merge),
         "application/strategic-merge-patch+json" => Ok(PatchType::Strategic),
+        "application/apply-patch+yaml" => Ok(PatchType::Apply),
         other => Err(ApiError::new(
             Reason::UnsupportedMediaType,
-            format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got {other:?})"),
+            format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {other:?})"),
         )),
     }
 }
@@ -67,6 +72,8 @@ fn apply(
 ) -> Result<Object, ApiError> {
     let mut document = Value::Object(current.0.clone());
     match kind {
+        // Served by `apply_patch`; never applied as a plain patch.
+        PatchType::Apply => {}
         PatchType::Merge => merge_patch(&mut document, patch),
         PatchType::Strategic => {
             let Value::Object(patch) = patch else {
@@ -124,6 +131,11 @@ pub(super) async fn patch(
 ) -> Result<Response, ApiError> {
     super::write::validate_write_options(&request.query, "PatchOptions")?;
     let kind = patch_type(request.content_type())?;
+    managed::check_force(request)?;
+    let manager = managed::field_manager(request, "PatchOptions")?;
+    if kind == PatchType::Apply {
+        return apply_patch(context, request, &manager, &body).await;
+    }
     let patch: Value = serde_json::from_slice(&body).map_err(|error| {
         ApiError::new(Reason::BadRequest, format!("error decoding patch: {error}"))
     })?;
@@ -150,7 +162,74 @@ pub(super) async fn patch(
         }
         let (patched, warnings) = prepare_update(request, &name, patched, &Duplicates::None)?;
         let patched = conversion::to_storage(&request.resource, patched);
-        match commit_update(context, request, &name, &key, &current, patched).await {
+        match commit_update(context, request, &manager, &name, &key, &current, patched).await {
+            Err(error) if error.reason == Reason::Conflict && expected.is_none() => continue,
+            other => return other.map(|response| with_warnings(response, &warnings)),
+        }
+    }
+    Err(request.conflict(&name))
+}
+
+/// Server-side apply: the body is the manager's whole intent for the object (YAML or
+/// JSON), merged into the live object (created if absent) with field ownership.
+async fn apply_patch(
+    context: &ApiContext,
+    request: &RestRequest,
+    manager: &str,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let decoded = codec::decode_json(body)
+        .or_else(|_| codec::decode_yaml(body))
+        .map_err(|error| ApiError::new(Reason::BadRequest, error.to_string()))?;
+    let name = request.target.name.clone().unwrap_or_default();
+    let mut config = Object(decoded.object);
+    check_type(&request.resource, &mut config)?;
+    let warnings = check_fields(
+        &request.resource,
+        &request.query,
+        &mut config,
+        &decoded.duplicates,
+    )?;
+    match config.name() {
+        Some(given) if given != name => {
+            return Err(ApiError::new(
+                Reason::BadRequest,
+                format!(
+                    "the name of the object ({given}) does not match the name on the URL ({name})"
+                ),
+            ))
+        }
+        _ => config.set_meta_str("name", &name),
+    }
+    let expected = config.resource_version()?;
+    let key = storage_key(
+        &request.resource,
+        request.target.namespace.as_deref(),
+        &name,
+    );
+    for _ in 0..MAX_ATTEMPTS {
+        let current = context
+            .store
+            .get(&key, None)
+            .await
+            .map_err(|error| request.storage_error(&name, error))?;
+        let Some(current) = current else {
+            if expected.is_some() {
+                return Err(request.not_found(&name));
+            }
+            let object = managed::apply_config(request, manager, None, &config)?;
+            let response = insert_new(context, request, manager, object, Vec::new()).await?;
+            return Ok(with_warnings(response, &warnings));
+        };
+        if expected.is_some_and(|expected| expected != current.mod_revision) {
+            return Err(request.conflict(&name));
+        }
+        let old = object::from_storage(&current.value, current.mod_revision)?;
+        let old = conversion::to_served(&request.resource, &old);
+        let merged = managed::apply_config(request, manager, Some(&old), &config)?;
+        let (merged, _) = prepare_update(request, &name, merged, &Duplicates::None)?;
+        let merged = conversion::to_storage(&request.resource, merged);
+        match commit_update(context, request, manager, &name, &key, &current, merged).await {
             Err(error) if error.reason == Reason::Conflict && expected.is_none() => continue,
             other => return other.map(|response| with_warnings(response, &warnings)),
         }

@@ -98,6 +98,10 @@ pub(super) async fn scale(
         request.target.namespace.as_deref(),
         &name,
     );
+    let manager = match request.method {
+        Method::GET => String::new(),
+        _ => super::managed::field_manager(request, "UpdateOptions")?,
+    };
     for _ in 0..MAX_ATTEMPTS {
         let current = context
             .store
@@ -171,6 +175,9 @@ pub(super) async fn scale(
                 .insert("generation".into(), json!(generation + 1));
         }
         parent.remove_meta("resourceVersion");
+        // The scale subresource's writer owns the replicas it set, as upstream records it.
+        let before = Object::from_json(&current.value)?;
+        super::managed::record(request, &manager, Some(&before), &mut parent);
         if super::query_value(&request.query, "dryRun").as_deref() == Some("All") {
             parent.set_resource_version(current.mod_revision);
             return Ok(json_bytes(

@@ -7,7 +7,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
-use super::{json, json_bytes, query_value, ApiContext, RestRequest};
+use super::{json, json_bytes, managed, query_value, ApiContext, RestRequest};
 use crate::codec::Duplicates;
 use crate::conversion;
 use crate::object::{self, now_rfc3339, Object};
@@ -55,7 +55,7 @@ pub(super) fn validate_write_options(query: &str, options_kind: &str) -> Result<
 }
 
 /// Checks `apiVersion` and `kind` of a body against the resource the path names.
-fn check_type(resource: &ResourceInfo, object: &mut Object) -> Result<(), ApiError> {
+pub(super) fn check_type(resource: &ResourceInfo, object: &mut Object) -> Result<(), ApiError> {
     let want_version = resource.api_version();
     match (object.str_field("apiVersion"), object.str_field("kind")) {
         (None | Some(""), None | Some("")) => {
@@ -96,7 +96,7 @@ fn check_type(resource: &ResourceInfo, object: &mut Object) -> Result<(), ApiErr
 /// Upstream's strict decoding of a body: fields its type lacks and fields given twice fail
 /// the request under `fieldValidation=Strict`; otherwise unknown fields are dropped and each
 /// problem becomes a warning, unless `Ignore`. Returns the warnings.
-fn check_fields(
+pub(super) fn check_fields(
     resource: &ResourceInfo,
     query: &str,
     object: &mut Object,
@@ -314,11 +314,25 @@ pub(super) async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     validate_write_options(&request.query, "CreateOptions")?;
+    let manager = managed::field_manager(request, "CreateOptions")?;
     let resource = &request.resource;
     let decoded = request.decode_body(&body)?;
     let mut object = Object(decoded.object);
     check_type(resource, &mut object)?;
     let warnings = check_fields(resource, &request.query, &mut object, &decoded.duplicates)?;
+    insert_new(context, request, &manager, object, warnings).await
+}
+
+/// Stores a new object (checked for type and fields already): name, metadata, namespace
+/// lifecycle, strategy, managed fields, then a create in the store.
+pub(super) async fn insert_new(
+    context: &ApiContext,
+    request: &RestRequest,
+    manager: &str,
+    mut object: Object,
+    warnings: Vec<String>,
+) -> Result<Response, ApiError> {
+    let resource = &request.resource;
     check_namespace(request, &mut object)?;
     if object.name().is_none() {
         match object.meta_str("generateName").map(str::to_owned) {
@@ -363,6 +377,7 @@ pub(super) async fn create(
             .before_create(context.store.as_ref(), &mut object)
             .await?;
     }
+    managed::record(request, manager, None, &mut object);
     let key = storage_key(resource, request.target.namespace.as_deref(), &name);
     if dry_run(&request.query) {
         // Validated and allocated like a real create (so the answer shows the ClusterIP a
@@ -422,6 +437,7 @@ pub(super) async fn update(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     validate_write_options(&request.query, "UpdateOptions")?;
+    let manager = managed::field_manager(request, "UpdateOptions")?;
     let name = request.target.name.clone().unwrap_or_default();
     let decoded = request.decode_body(&body)?;
     let (object, warnings) =
@@ -442,7 +458,7 @@ pub(super) async fn update(
     if expected.is_some_and(|expected| expected != current.mod_revision) {
         return Err(request.conflict(&name));
     }
-    let response = commit_update(context, request, &name, &key, &current, object).await?;
+    let response = commit_update(context, request, &manager, &name, &key, &current, object).await?;
     Ok(with_warnings(response, &warnings))
 }
 
@@ -477,6 +493,7 @@ pub(super) fn prepare_update(
 pub(super) async fn commit_update(
     context: &ApiContext,
     request: &RestRequest,
+    manager: &str,
     name: &str,
     key: &str,
     current: &KeyValue,
@@ -495,6 +512,7 @@ pub(super) async fn commit_update(
         strategy.before_update(store, &old, &mut object).await?;
     }
     let mut merged = merge_update(&request.resource, request, &old, object);
+    managed::record(request, manager, Some(&old), &mut merged);
     if dry_run(&request.query) {
         if let Some(strategy) = strategy {
             strategy.update_failed(store, &old, &merged).await;
