@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod codec;
 pub mod conversion;
+pub mod crd;
 pub mod field_labels;
 pub mod handlers;
 pub mod metrics;

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::select::{self, References};
 use super::v3::Converter;
-use super::{paths, source, OpenApiError};
+use super::{custom, paths, source, OpenApiError};
 use crate::handlers::version::VersionInfo;
 use crate::registry::Registry;
 
@@ -59,7 +59,8 @@ pub(super) struct Documents {
 impl Documents {
     /// Builds every document for what `registry` serves.
     pub(super) fn build(registry: &Registry) -> Result<Self, OpenApiError> {
-        let definitions = source::definitions()?;
+        let definitions = custom::with_custom(source::definitions()?, registry);
+        let definitions = definitions.as_ref();
         let parameters = Map::new();
         let all_paths = paths::paths(registry, &paths::kinds(definitions));
         let version = server_version();

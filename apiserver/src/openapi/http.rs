@@ -13,35 +13,41 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 
 use super::documents::{Documents, Served};
 use super::OpenApiError;
-use crate::registry::Registry;
+use crate::registry::RegistryHandle;
 use crate::status::{ApiError, Reason};
 
 /// How long an immutable document may be cached: upstream's one year.
 const IMMUTABLE_FOR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
-/// The documents, built on first use (and eagerly in the background once routes exist).
+/// The documents of the registry's current generation, built on first use after each change
+/// (and eagerly in the background once routes exist).
 struct Service {
-    registry: Arc<Registry>,
-    documents: OnceCell<Arc<Documents>>,
+    registry: Arc<RegistryHandle>,
+    documents: Mutex<Option<(u64, Arc<Documents>)>>,
 }
 
 impl Service {
-    /// The built documents; the first caller builds them off the async threads.
+    /// The documents for what is served now; the first caller after a change rebuilds them
+    /// off the async threads, others wait for that build.
     async fn documents(&self) -> Result<Arc<Documents>, OpenApiError> {
-        self.documents
-            .get_or_try_init(|| async {
-                let registry = Arc::clone(&self.registry);
-                tokio::task::spawn_blocking(move || Documents::build(&registry))
-                    .await
-                    .map_err(|error| OpenApiError::Build(error.to_string()))?
-                    .map(Arc::new)
-            })
+        let mut built = self.documents.lock().await;
+        let generation = self.registry.generation();
+        if let Some((at, documents)) = built.as_ref() {
+            if *at == generation {
+                return Ok(Arc::clone(documents));
+            }
+        }
+        let registry = self.registry.current();
+        let documents = tokio::task::spawn_blocking(move || Documents::build(&registry))
             .await
-            .cloned()
+            .map_err(|error| OpenApiError::Build(error.to_string()))?
+            .map(Arc::new)?;
+        *built = Some((generation, Arc::clone(&documents)));
+        Ok(documents)
     }
 
     async fn documents_or_error(&self) -> Result<Arc<Documents>, Response> {
@@ -54,10 +60,10 @@ impl Service {
 
 /// `/openapi/v2`, `/openapi/v3` and `/openapi/v3/{group version}` for what `registry`
 /// serves.
-pub fn routes(registry: Arc<Registry>) -> Router {
+pub fn routes(registry: Arc<RegistryHandle>) -> Router {
     let service = Arc::new(Service {
         registry,
-        documents: OnceCell::new(),
+        documents: Mutex::new(None),
     });
     if let Ok(runtime) = tokio::runtime::Handle::try_current() {
         let warm = Arc::clone(&service);
@@ -251,7 +257,7 @@ mod tests {
     use tower::ServiceExt as _;
 
     use super::{accepts_json, not_modified, routes};
-    use crate::registry::Registry;
+    use crate::registry::{Registry, RegistryHandle};
 
     fn accept(value: &'static str) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -303,10 +309,12 @@ mod tests {
         let request = request
             .body(Body::empty())
             .map_err(|error| error.to_string())?;
-        routes(std::sync::Arc::new(Registry::builtin()))
-            .oneshot(request)
-            .await
-            .map_err(|error| error.to_string())
+        routes(std::sync::Arc::new(
+            RegistryHandle::new(Registry::builtin()),
+        ))
+        .oneshot(request)
+        .await
+        .map_err(|error| error.to_string())
     }
 
     async fn body(response: axum::response::Response) -> Result<serde_json::Value, String> {

@@ -12,6 +12,7 @@
 //! with upstream's caching headers (`http`). The same schemas find unknown fields for
 //! server-side strict field validation (`fields`).
 
+mod custom;
 mod documents;
 mod fields;
 mod http;

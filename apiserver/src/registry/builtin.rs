@@ -954,6 +954,11 @@ pub const BUILTIN: &[ResourceInfo] = &[
     },
 ];
 
+/// Whether `group` is one of the built-in API groups.
+pub fn is_builtin_group(group: &str) -> bool {
+    BUILTIN.iter().any(|resource| resource.group == group)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::{HashMap, HashSet};

@@ -3,11 +3,15 @@
 //! built-in kind is a table row, not new routes.
 
 mod builtin;
+mod handle;
+mod intern;
 mod resource;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use handle::RegistryHandle;
+pub use intern::{intern, intern_list};
 pub use resource::{ResourceInfo, Subresource, Verb, ALL_VERBS};
 
 /// A resource the server serves, shared by every request that touches it.
@@ -20,6 +24,9 @@ pub struct Registry {
     by_path: HashMap<(String, String, String), Resource>,
     /// Group names in the order discovery lists them, with their versions (preferred first).
     groups: Vec<(String, Vec<String>)>,
+    /// What a custom resource serves beyond its row (schema, subresource paths, columns),
+    /// by group, version and plural.
+    custom: HashMap<(String, String, String), Arc<crate::crd::CustomVersion>>,
 }
 
 impl Registry {
@@ -28,11 +35,50 @@ impl Registry {
         Self::from_infos(builtin::BUILTIN.iter().copied())
     }
 
+    /// The built-in resources plus the served versions of custom resources.
+    pub fn with_custom(
+        custom: impl IntoIterator<Item = (ResourceInfo, Arc<crate::crd::CustomVersion>)>,
+    ) -> Self {
+        let mut registry = Self::builtin();
+        for (info, version) in custom {
+            let key = (
+                info.group.to_owned(),
+                info.version.to_owned(),
+                info.plural.to_owned(),
+            );
+            if registry.by_path.contains_key(&key) {
+                continue;
+            }
+            registry.custom.insert(key, version);
+            registry.add(Arc::new(info));
+        }
+        registry
+    }
+
+    /// What a custom resource serves, if `resource` is one.
+    pub fn custom(&self, resource: &ResourceInfo) -> Option<&Arc<crate::crd::CustomVersion>> {
+        self.custom.get(&(
+            resource.group.to_owned(),
+            resource.version.to_owned(),
+            resource.plural.to_owned(),
+        ))
+    }
+
+    /// Every custom resource version served.
+    pub fn custom_versions(
+        &self,
+    ) -> impl Iterator<Item = (&Resource, &Arc<crate::crd::CustomVersion>)> {
+        self.resources
+            .iter()
+            .filter_map(move |resource| self.custom(resource).map(|version| (resource, version)))
+    }
+
     fn from_infos(infos: impl IntoIterator<Item = ResourceInfo>) -> Self {
         let mut registry = Self {
             resources: Vec::new(),
             by_path: HashMap::new(),
             groups: Vec::new(),
+            custom: HashMap::new(),
         };
         for info in infos {
             registry.add(Arc::new(info));
@@ -118,6 +164,10 @@ pub fn storage_prefix(resource: &ResourceInfo) -> String {
         ("apiextensions.k8s.io", plural) | ("apiregistration.k8s.io", plural) => {
             format!("{}/{plural}", resource.group)
         }
+        // Custom resources live under their group, as upstream's apiextensions server
+        // stores them (no built-in group can be a CRD's: those need a dot and k8s.io
+        // approval).
+        (group, plural) if !builtin::is_builtin_group(group) => format!("{group}/{plural}"),
         (_, plural) => plural.to_owned(),
     };
     format!("/registry/{segment}/")

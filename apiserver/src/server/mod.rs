@@ -19,7 +19,7 @@ pub use listener::serve_tls;
 use crate::handlers::rest::{self, ApiContext};
 use crate::handlers::{health::Health, version};
 use crate::pki::{ClusterPki, PkiError, ServingNames};
-use crate::registry::Registry;
+use crate::registry::{Registry, RegistryHandle};
 use crate::status::ApiError;
 use crate::storage::{Compactor, Datastore, StorageError};
 use crate::strategy::{ServiceCidr, Strategies};
@@ -103,7 +103,7 @@ pub async fn run(
         kubeconfig.display()
     );
 
-    let registry = Arc::new(Registry::builtin());
+    let registry = Arc::new(RegistryHandle::new(Registry::builtin()));
     let strategies = Strategies::new(options.service_cidr);
     bootstrap::ensure_system_namespaces(store.as_ref()).await?;
     let advertise = match options.bind_address {
@@ -128,12 +128,14 @@ pub async fn run(
     });
     let prefixes: Vec<String> = context
         .registry
+        .current()
         .all()
         .map(|resource| crate::registry::storage_prefix(resource))
         .collect();
     context
         .watch_caches
         .start_all(prefixes.iter().map(String::as_str));
+    tokio::spawn(crate::crd::run_controller(Arc::clone(&context)));
     let app = routes(context, Arc::clone(&shutting_down));
     let flag = Arc::clone(&shutting_down);
     let stop = async move {

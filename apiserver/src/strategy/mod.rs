@@ -101,6 +101,7 @@ impl Strategies {
             ("batch", "cronjobs") => Some(&self.workloads[5]),
             ("", "replicationcontrollers") => Some(&self.workloads[6]),
             ("", "podtemplates") => Some(&self.workloads[7]),
+            ("apiextensions.k8s.io", "customresourcedefinitions") => Some(&crate::crd::CrdStrategy),
             _ => None,
         }
     }

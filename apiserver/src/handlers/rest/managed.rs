@@ -6,7 +6,7 @@ use axum::http::header;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{StatusCause, StatusDetails};
 
 use super::{query_value, RestRequest};
-use crate::apply::{self, ManagedError, Writer};
+use crate::apply::{self, ApplySchema, ListKind, ManagedError, Writer};
 use crate::object::{now_rfc3339, Object};
 use crate::status::{ApiError, Reason};
 use crate::validation::{self, FieldError};
@@ -77,15 +77,72 @@ fn writer<'a>(
     }
 }
 
-/// The schema of an object by its own `apiVersion` and `kind` (stored objects may be in
-/// another version than the request's).
-fn schema_of(object: &Object) -> Option<crate::openapi::SchemaNode> {
+/// A built-in kind's published schema or a custom resource's CRD schema.
+#[derive(Clone, Debug)]
+enum AnySchema {
+    Builtin(crate::openapi::SchemaNode),
+    Custom(crate::crd::CrdNode),
+}
+
+impl ApplySchema for AnySchema {
+    fn field(&self, name: &str) -> (Option<Self>, bool) {
+        match self {
+            Self::Builtin(node) => {
+                let (child, declared) = node.field(name);
+                (child.map(Self::Builtin), declared)
+            }
+            Self::Custom(node) => {
+                let (child, declared) = node.field(name);
+                (child.map(Self::Custom), declared)
+            }
+        }
+    }
+
+    fn element(&self) -> Option<Self> {
+        match self {
+            Self::Builtin(node) => ApplySchema::element(node).map(Self::Builtin),
+            Self::Custom(node) => node.element().map(Self::Custom),
+        }
+    }
+
+    fn list_kind(&self) -> ListKind {
+        match self {
+            Self::Builtin(node) => node.list_kind(),
+            Self::Custom(node) => node.list_kind(),
+        }
+    }
+
+    fn map_atomic(&self) -> bool {
+        match self {
+            Self::Builtin(node) => node.map_atomic(),
+            Self::Custom(node) => node.map_atomic(),
+        }
+    }
+
+    fn key_default(&self, key: &str) -> Option<serde_json::Value> {
+        match self {
+            Self::Builtin(node) => node.key_default(key),
+            Self::Custom(node) => node.key_default(key),
+        }
+    }
+}
+
+/// The schema of an object: its CRD version's for a custom resource, else the published
+/// one of its own `apiVersion` and `kind` (stored objects may be in another version than
+/// the request's).
+fn schema_of(request: &RestRequest, object: &Object) -> Option<AnySchema> {
+    if let Some(custom) = &request.custom {
+        return custom.schema.as_ref().map(|schema| {
+            AnySchema::Custom(crate::crd::CrdNode::new(std::sync::Arc::clone(schema)))
+        });
+    }
     let api_version = object.str_field("apiVersion")?;
     let kind = object.str_field("kind")?;
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     crate::openapi::patch_schema(group, version, kind)
         .ok()
         .flatten()
+        .map(AnySchema::Builtin)
 }
 
 /// Records a create (`old` = `None`), update or patch in `new`'s managedFields. Not for
@@ -97,7 +154,7 @@ pub(super) fn record(request: &RestRequest, manager: &str, old: Option<&Object>,
     }
     let api_version = new.str_field("apiVersion").unwrap_or_default().to_owned();
     let now = now_rfc3339();
-    let schema = schema_of(new);
+    let schema = schema_of(request, new);
     let writer = writer(request, manager, &api_version, &now);
     if let Err(error) =
         apply::record_update(old.map(|o| &o.0), &mut new.0, &writer, schema.as_ref())
@@ -128,7 +185,7 @@ pub(super) fn apply_config(
         .unwrap_or_default()
         .to_owned();
     let now = now_rfc3339();
-    let schema = schema_of(config);
+    let schema = schema_of(request, config);
     let writer = writer(request, manager, &api_version, &now);
     apply::apply(
         live.map(|o| &o.0),

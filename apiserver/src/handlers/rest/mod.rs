@@ -20,7 +20,7 @@ use serde::Serialize;
 use super::discovery;
 use crate::codec::{self, DecodeError, DecodedBody, MediaType};
 use crate::metrics::RequestLabels;
-use crate::registry::{Registry, Resource, Verb};
+use crate::registry::{Registry, RegistryHandle, Resource, Verb};
 use crate::request_info::{self, ApiPath, ResourcePath};
 use crate::status::{ApiError, Reason};
 use crate::storage::{StorageError, Store};
@@ -30,8 +30,8 @@ pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 
 /// What every API request needs.
 pub struct ApiContext {
-    /// What is served.
-    pub registry: Arc<Registry>,
+    /// What is served (replaced as custom resources come and go).
+    pub registry: Arc<RegistryHandle>,
     /// Where objects live.
     pub store: Arc<dyn Store>,
     /// `host:port` clients reach us at, for `/api`'s address list.
@@ -47,7 +47,7 @@ pub struct ApiContext {
 /// Entry point for `/api/...` and `/apis/...`.
 pub async fn serve(State(context): State<Arc<ApiContext>>, request: Request) -> Response {
     let started = std::time::Instant::now();
-    let labels = metric_labels(&context.registry, &request);
+    let labels = metric_labels(&context.registry.current(), &request);
     let timeout = request_timeout(request.uri().query().unwrap_or_default());
     let watching = labels.as_ref().is_some_and(|labels| labels.verb == "WATCH");
     let handled = if watching {
@@ -158,15 +158,18 @@ fn metric_labels(registry: &Registry, request: &Request) -> Option<RequestLabels
 
 async fn handle(context: &ApiContext, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    let registry = &context.registry;
+    let snapshot = context.registry.current();
+    let registry = snapshot.as_ref();
     let path = request_info::parse(parts.uri.path(), |name| {
         registry.is_namespace_subresource(name)
     })
     .ok_or_else(ApiError::path_not_found)?;
     let query = parts.uri.query().unwrap_or_default().to_owned();
     if let ApiPath::Resource(target) = path {
+        let resource = resolve(registry, &target)?;
         let request = RestRequest {
-            resource: resolve(registry, &target)?,
+            custom: registry.custom(&resource).cloned(),
+            resource,
             target,
             method: parts.method,
             headers: parts.headers,
@@ -234,6 +237,8 @@ fn resolve(registry: &Registry, target: &ResourcePath) -> Result<Resource, ApiEr
 /// One request against a resource.
 struct RestRequest {
     resource: Resource,
+    /// Schema and subresource details, when the resource is a custom one.
+    custom: Option<Arc<crate::crd::CustomVersion>>,
     target: ResourcePath,
     method: Method,
     headers: HeaderMap,

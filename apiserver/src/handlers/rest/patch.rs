@@ -131,6 +131,13 @@ pub(super) async fn patch(
 ) -> Result<Response, ApiError> {
     super::write::validate_write_options(&request.query, "PatchOptions")?;
     let kind = patch_type(request.content_type())?;
+    if kind == PatchType::Strategic && request.custom.is_some() {
+        // As upstream: custom resources have no patch strategies to merge by.
+        return Err(ApiError::new(
+            Reason::UnsupportedMediaType,
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+        ));
+    }
     managed::check_force(request)?;
     let manager = managed::field_manager(request, "PatchOptions")?;
     if kind == PatchType::Apply {
@@ -186,6 +193,7 @@ async fn apply_patch(
     check_type(&request.resource, &mut config)?;
     let warnings = check_fields(
         &request.resource,
+        request.custom.as_deref(),
         &request.query,
         &mut config,
         &decoded.duplicates,

@@ -121,6 +121,7 @@ pub(super) async fn watch(
         .as_ref()
         .map(|namespace| format!("{prefix}{namespace}/"));
     let filter = Filter {
+        api_version: request.resource.api_version(),
         resource: Arc::clone(&request.resource),
         key_prefix: namespace_prefix,
         labels: query.labels,
@@ -164,6 +165,8 @@ pub(super) async fn watch(
 
 /// Which events a watcher wants.
 struct Filter {
+    /// The version this watcher reads in.
+    api_version: String,
     resource: crate::registry::Resource,
     key_prefix: Option<String>,
     labels: LabelSelector,
@@ -184,10 +187,10 @@ impl Filter {
                 .matches(|field| field_labels::value(&self.resource, object, field))
     }
 
-    /// The event's wire form: shared by all watchers, unless this resource's version is
-    /// not the stored one (then converted for this watcher).
+    /// The event's wire form: shared by all watchers, unless the object is stored in
+    /// another version than this watcher reads (then converted for this watcher).
     fn encode(&self, event: &WatchEvent) -> Bytes {
-        if !conversion::needs_conversion(&self.resource) {
+        if event.object.str_field("apiVersion") == Some(self.api_version.as_str()) {
             return event.encoded();
         }
         let object = conversion::to_served(&self.resource, &event.object);

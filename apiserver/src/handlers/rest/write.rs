@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use super::{json, json_bytes, managed, query_value, ApiContext, RestRequest};
 use crate::codec::Duplicates;
 use crate::conversion;
+use crate::crd::CustomVersion;
 use crate::object::{self, now_rfc3339, Object};
 use crate::openapi::FieldProblem;
 use crate::registry::{storage_key, storage_prefix, ResourceInfo};
@@ -98,6 +99,7 @@ pub(super) fn check_type(resource: &ResourceInfo, object: &mut Object) -> Result
 /// problem becomes a warning, unless `Ignore`. Returns the warnings.
 pub(super) fn check_fields(
     resource: &ResourceInfo,
+    custom: Option<&CustomVersion>,
     query: &str,
     object: &mut Object,
     duplicates: &Duplicates,
@@ -106,6 +108,9 @@ pub(super) fn check_fields(
         ApiError::new(Reason::InternalError, error.to_string())
     };
     let (group, version, kind) = (resource.group, resource.version, resource.kind);
+    if let Some(custom) = custom {
+        return check_custom_fields(custom, version, kind, query, object, duplicates);
+    }
     let no_paths = HashSet::new();
     let json_duplicates = duplicates.json_paths().unwrap_or(&no_paths);
     let problems = crate::openapi::field_problems(group, version, kind, &object.0, json_duplicates)
@@ -154,6 +159,45 @@ pub(super) fn check_fields(
         return Ok(Vec::new());
     }
     Ok(yaml_lines.iter().cloned().chain(worded).collect())
+}
+
+/// `check_fields` for a custom resource: its fields against its CRD version's schema
+/// (pruning drops them later, in `crd::admit`).
+fn check_custom_fields(
+    custom: &CustomVersion,
+    version: &str,
+    kind: &str,
+    query: &str,
+    object: &Object,
+    duplicates: &Duplicates,
+) -> Result<Vec<String>, ApiError> {
+    let mut worded: Vec<String> = crate::crd::unknown_fields(custom, &object.0)
+        .into_iter()
+        .map(|path| FieldProblem::Unknown(path).to_string())
+        .collect();
+    if let Some(paths) = duplicates.json_paths() {
+        let mut paths: Vec<&String> = paths.iter().collect();
+        paths.sort();
+        worded.extend(
+            paths
+                .into_iter()
+                .map(|p| FieldProblem::Duplicate(p.clone()).to_string()),
+        );
+    }
+    if let Duplicates::Yaml(lines) = duplicates {
+        worded.splice(0..0, lines.iter().cloned());
+    }
+    if worded.is_empty() {
+        return Ok(Vec::new());
+    }
+    match query_value(query, "fieldValidation").as_deref() {
+        Some("Strict") => Err(ApiError::new(
+            Reason::BadRequest,
+            crate::openapi::strict_decoding_message(version, kind, &worded),
+        )),
+        Some("Ignore") => Ok(Vec::new()),
+        _ => Ok(worded),
+    }
 }
 
 /// An object's response body, in the version the request named (objects of resources
@@ -319,7 +363,13 @@ pub(super) async fn create(
     let decoded = request.decode_body(&body)?;
     let mut object = Object(decoded.object);
     check_type(resource, &mut object)?;
-    let warnings = check_fields(resource, &request.query, &mut object, &decoded.duplicates)?;
+    let warnings = check_fields(
+        resource,
+        request.custom.as_deref(),
+        &request.query,
+        &mut object,
+        &decoded.duplicates,
+    )?;
     insert_new(context, request, &manager, object, warnings).await
 }
 
@@ -376,6 +426,9 @@ pub(super) async fn insert_new(
         strategy
             .before_create(context.store.as_ref(), &mut object)
             .await?;
+    }
+    if let Some(custom) = &request.custom {
+        crate::crd::admit(custom, &mut object)?;
     }
     managed::record(request, manager, None, &mut object);
     let key = storage_key(resource, request.target.namespace.as_deref(), &name);
@@ -471,7 +524,13 @@ pub(super) fn prepare_update(
     duplicates: &Duplicates,
 ) -> Result<(Object, Vec<String>), ApiError> {
     check_type(&request.resource, &mut object)?;
-    let warnings = check_fields(&request.resource, &request.query, &mut object, duplicates)?;
+    let warnings = check_fields(
+        &request.resource,
+        request.custom.as_deref(),
+        &request.query,
+        &mut object,
+        duplicates,
+    )?;
     check_namespace(request, &mut object)?;
     match object.name() {
         Some(body_name) if body_name != name => {
@@ -512,6 +571,9 @@ pub(super) async fn commit_update(
         strategy.before_update(store, &old, &mut object).await?;
     }
     let mut merged = merge_update(&request.resource, request, &old, object);
+    if let Some(custom) = &request.custom {
+        crate::crd::admit(custom, &mut merged)?;
+    }
     managed::record(request, manager, Some(&old), &mut merged);
     if dry_run(&request.query) {
         if let Some(strategy) = strategy {
