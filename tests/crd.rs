@@ -31,7 +31,9 @@ spec:
   - name: v1
     served: true
     storage: true
-    subresources: {status: {}}
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}
     schema:
       openAPIV3Schema:
         type: object
@@ -47,6 +49,7 @@ spec:
             type: object
             properties:
               ok: {type: boolean}
+              replicas: {type: integer}
   - name: v1beta1
     served: true
     storage: false
@@ -177,6 +180,23 @@ fn objects(server: &ServerProcess) -> Result<()> {
         path(&applied)?,
     ])?;
     ensure!(get(server, &["get", "ct", "first"])?["spec"]["replicas"] == 3);
+    // The scale subresource at the CRD's paths, validated by the schema.
+    server.kubectl_ok(&["scale", "ct", "first", "--replicas=4"])?;
+    ensure!(get(server, &["get", "ct", "first"])?["spec"]["replicas"] == 4);
+    let scale: Value = serde_json::from_str(&server.kubectl_ok(&[
+        "get",
+        "--raw",
+        "/apis/stable.example.com/v1/namespaces/default/crontabs/first/scale",
+    ])?)?;
+    ensure!(
+        scale["kind"] == "Scale" && scale["spec"]["replicas"] == 4,
+        "{scale}"
+    );
+    let error = server.kubectl_err(&["scale", "ct", "first", "--replicas=40"])?;
+    ensure!(
+        error.contains("should be less than or equal to 10"),
+        "{error}"
+    );
     let all = server.kubectl_ok(&["get", "all", "-o", "name"])?;
     ensure!(all.contains("crontab.stable.example.com/first"), "{all}");
     Ok(())

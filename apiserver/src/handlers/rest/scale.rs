@@ -57,11 +57,75 @@ fn selector_string(spec: &Value) -> String {
     terms.join(",")
 }
 
+/// Where a resource keeps what Scale shows: the built-in workloads' fixed fields, or the
+/// paths a CRD's scale subresource names.
+struct ScaleShape {
+    spec_replicas: String,
+    status_replicas: String,
+    /// `None`: the label selector string built from `spec.selector`.
+    selector: Option<String>,
+}
+
+/// `.spec.replicas` → `/spec/replicas`.
+fn pointer(path: &str) -> String {
+    path.trim_start_matches('.')
+        .split('.')
+        .map(|part| format!("/{part}"))
+        .collect()
+}
+
+impl ScaleShape {
+    fn of(request: &RestRequest) -> Self {
+        match request
+            .custom
+            .as_ref()
+            .and_then(|custom| custom.scale.as_ref())
+        {
+            Some(paths) => Self {
+                spec_replicas: pointer(&paths.spec_replicas),
+                status_replicas: pointer(&paths.status_replicas),
+                selector: Some(
+                    paths
+                        .label_selector
+                        .as_deref()
+                        .map(pointer)
+                        .unwrap_or_default(),
+                ),
+            },
+            None => Self {
+                spec_replicas: "/spec/replicas".to_owned(),
+                status_replicas: "/status/replicas".to_owned(),
+                selector: None,
+            },
+        }
+    }
+}
+
+/// Sets `value` at a JSON pointer, creating the objects on the way.
+fn set_at(object: &mut Object, pointer: &str, value: Value) {
+    let parts: Vec<&str> = pointer.trim_start_matches('/').split('/').collect();
+    let Some((last, parents)) = parts.split_last() else {
+        return;
+    };
+    let mut node = &mut object.0;
+    for part in parents {
+        let child = node.entry((*part).to_owned()).or_insert_with(|| json!({}));
+        if !child.is_object() {
+            *child = json!({});
+        }
+        let Some(map) = child.as_object_mut() else {
+            return;
+        };
+        node = map;
+    }
+    node.insert((*last).to_owned(), value);
+}
+
 /// The Scale view of a workload.
-fn scale_of(parent: &Object) -> Value {
+fn scale_of(parent: &Object, shape: &ScaleShape) -> Value {
     let meta = parent.metadata().cloned().unwrap_or_default();
+    let whole = Value::Object(parent.0.clone());
     let spec = parent.0.get("spec").cloned().unwrap_or(Value::Null);
-    let status = parent.0.get("status").cloned().unwrap_or(Value::Null);
     let mut metadata = serde_json::Map::new();
     for field in [
         "name",
@@ -74,14 +138,24 @@ fn scale_of(parent: &Object) -> Value {
             metadata.insert(field.to_owned(), value.clone());
         }
     }
+    let default_replicas = if shape.selector.is_some() { 0 } else { 1 };
+    let selector = match &shape.selector {
+        None => selector_string(&spec),
+        Some(path) if path.is_empty() => String::new(),
+        Some(path) => whole
+            .pointer(path)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+    };
     json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
         "metadata": metadata,
-        "spec": {"replicas": spec.get("replicas").and_then(Value::as_i64).unwrap_or(1)},
+        "spec": {"replicas": whole.pointer(&shape.spec_replicas).and_then(Value::as_i64).unwrap_or(default_replicas)},
         "status": {
-            "replicas": status.get("replicas").and_then(Value::as_i64).unwrap_or(0),
-            "selector": selector_string(&spec),
+            "replicas": whole.pointer(&shape.status_replicas).and_then(Value::as_i64).unwrap_or(0),
+            "selector": selector,
         },
     })
 }
@@ -102,6 +176,7 @@ pub(super) async fn scale(
         Method::GET => String::new(),
         _ => super::managed::field_manager(request, "UpdateOptions")?,
     };
+    let shape = ScaleShape::of(request);
     for _ in 0..MAX_ATTEMPTS {
         let current = context
             .store
@@ -110,7 +185,7 @@ pub(super) async fn scale(
             .map_err(|error| request.storage_error(&name, error))?
             .ok_or_else(|| request.not_found(&name))?;
         let mut parent = object::from_storage(&current.value, current.mod_revision)?;
-        let view = scale_of(&parent);
+        let view = scale_of(&parent, &shape);
         let wanted = match request.method {
             Method::GET => {
                 return Ok(json_bytes(
@@ -156,13 +231,12 @@ pub(super) async fn scale(
                 )],
             ));
         }
-        let old_replicas = parent
-            .0
-            .get("spec")
-            .and_then(|spec| spec.get("replicas"))
+        let old_replicas = Value::Object(parent.0.clone())
+            .pointer(&shape.spec_replicas)
             .cloned();
-        if let Some(Value::Object(spec)) = parent.0.get_mut("spec") {
-            spec.insert("replicas".into(), json!(replicas));
+        set_at(&mut parent, &shape.spec_replicas, json!(replicas));
+        if let Some(custom) = &request.custom {
+            crate::crd::admit(custom, &mut parent)?;
         }
         if old_replicas != Some(json!(replicas)) {
             let generation = parent
@@ -182,7 +256,7 @@ pub(super) async fn scale(
             parent.set_resource_version(current.mod_revision);
             return Ok(json_bytes(
                 StatusCode::OK,
-                serde_json::to_vec(&scale_of(&parent)).unwrap_or_default(),
+                serde_json::to_vec(&scale_of(&parent, &shape)).unwrap_or_default(),
             ));
         }
         match context
@@ -194,7 +268,7 @@ pub(super) async fn scale(
                 parent.set_resource_version(kv.mod_revision);
                 return Ok(json_bytes(
                     StatusCode::OK,
-                    serde_json::to_vec(&scale_of(&parent)).unwrap_or_default(),
+                    serde_json::to_vec(&scale_of(&parent, &shape)).unwrap_or_default(),
                 ));
             }
             Err(StorageError::Conflict { .. }) if expected.is_none() => continue,
