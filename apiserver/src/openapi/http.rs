@@ -13,10 +13,12 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use bytes::Bytes;
 use tokio::sync::Mutex;
 
 use super::documents::{Documents, Served};
-use super::OpenApiError;
+use super::negotiate::{negotiate_v2, V2Encoding};
+use super::{v2_protobuf, OpenApiError};
 use crate::registry::RegistryHandle;
 use crate::status::{ApiError, Reason};
 
@@ -28,6 +30,9 @@ const IMMUTABLE_FOR: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 struct Service {
     registry: Arc<RegistryHandle>,
     documents: Mutex<Option<(u64, Arc<Documents>)>>,
+    /// The v2 document in protobuf, made on first request (as kube-openapi does), with the
+    /// ETag of the JSON it was made from: both encodings share that ETag.
+    v2_protobuf: Mutex<Option<(String, Bytes)>>,
 }
 
 impl Service {
@@ -50,6 +55,34 @@ impl Service {
         Ok(documents)
     }
 
+    /// The protobuf form of `documents`' v2 document, encoded once per JSON document.
+    async fn v2_protobuf(&self, documents: &Documents) -> Result<Served, OpenApiError> {
+        let etag = &documents.v2.etag;
+        let mut cached = self.v2_protobuf.lock().await;
+        if let Some((_, body)) = cached.as_ref().filter(|(made_from, _)| made_from == etag) {
+            return Ok(Served {
+                body: body.clone(),
+                etag: etag.clone(),
+            });
+        }
+        let json = documents.v2.body.clone();
+        let started = std::time::Instant::now();
+        let body = tokio::task::spawn_blocking(move || v2_protobuf::encode(&json))
+            .await
+            .map_err(|error| OpenApiError::Build(error.to_string()))??;
+        tracing::debug!(
+            elapsed = ?started.elapsed(),
+            bytes = body.len(),
+            "OpenAPI v2 protobuf encoded"
+        );
+        let body = Bytes::from(body);
+        *cached = Some((etag.clone(), body.clone()));
+        Ok(Served {
+            body,
+            etag: etag.clone(),
+        })
+    }
+
     async fn documents_or_error(&self) -> Result<Arc<Documents>, Response> {
         self.documents().await.map_err(|error| {
             tracing::error!(%error, "OpenAPI documents unavailable");
@@ -64,6 +97,7 @@ pub fn routes(registry: Arc<RegistryHandle>) -> Router {
     let service = Arc::new(Service {
         registry,
         documents: Mutex::new(None),
+        v2_protobuf: Mutex::new(None),
     });
     if let Ok(runtime) = tokio::runtime::Handle::try_current() {
         let warm = Arc::clone(&service);
@@ -82,17 +116,34 @@ pub fn routes(registry: Arc<RegistryHandle>) -> Router {
         .with_state(service)
 }
 
-/// `GET /openapi/v2`: JSON only. kubectl asks for the protobuf encoding alone; like
-/// kube-openapi for any encoding it cannot produce, we answer 406 to that.
+/// `GET /openapi/v2`: JSON, or gnostic's protobuf, which kubectl up to 1.28 asks for
+/// alone; 406 for anything else.
 async fn v2(State(service): State<Arc<Service>>, headers: HeaderMap) -> Response {
-    if !accepts_json(&headers) {
-        return not_acceptable();
-    }
+    let Some(encoding) = negotiate_v2(&headers) else {
+        let mut response = not_acceptable();
+        vary_accept(&mut response);
+        return response;
+    };
     let documents = match service.documents_or_error().await {
         Ok(documents) => documents,
         Err(response) => return response,
     };
-    let mut response = respond(&headers, &documents.v2, documents.built, false);
+    let mut response = match encoding {
+        V2Encoding::Json => respond(&headers, &documents.v2, documents.built, false),
+        V2Encoding::Protobuf => match service.v2_protobuf(&documents).await {
+            Ok(served) => respond(&headers, &served, documents.built, false),
+            Err(error) => {
+                tracing::error!(%error, "OpenAPI v2 protobuf unavailable");
+                return ApiError::new(Reason::InternalError, error.to_string()).into_response();
+            }
+        },
+    };
+    if response.status() == StatusCode::OK {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(encoding.content_type()),
+        );
+    }
     vary_accept(&mut response);
     response
 }
@@ -383,22 +434,57 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn v2_serves_json_and_refuses_protobuf_only() -> Result<(), String> {
+    async fn v2_serves_json_or_protobuf_under_one_etag() -> Result<(), String> {
         let json = get("/openapi/v2", &[(header::ACCEPT, "application/json")]).await?;
         assert_eq!(json.status(), StatusCode::OK);
+        let etag = json
+            .headers()
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .ok_or("no ETag")?
+            .to_owned();
         assert_eq!(
             body(json).await?.get("swagger"),
             Some(&serde_json::json!("2.0"))
         );
-        let protobuf = get(
+        let accept = (
+            header::ACCEPT,
+            "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
+        );
+        let protobuf = get("/openapi/v2", std::slice::from_ref(&accept)).await?;
+        assert_eq!(protobuf.status(), StatusCode::OK);
+        let headers = protobuf.headers().clone();
+        assert_eq!(
+            headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+            Some("application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+        );
+        assert_eq!(
+            headers.get(header::VARY).and_then(|v| v.to_str().ok()),
+            Some("Accept")
+        );
+        assert_eq!(
+            headers.get(header::ETAG).and_then(|v| v.to_str().ok()),
+            Some(etag.as_str())
+        );
+        let bytes = axum::body::to_bytes(protobuf.into_body(), usize::MAX)
+            .await
+            .map_err(|error| error.to_string())?;
+        // Field 1 (`swagger`, length-delimited) comes first: "2.0".
+        assert!(
+            bytes.starts_with(b"\x0a\x032.0"),
+            "{:?}",
+            &bytes[..8.min(bytes.len())]
+        );
+        let cached = get(
             "/openapi/v2",
-            &[(
-                header::ACCEPT,
-                "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
-            )],
+            &[accept, (header::IF_NONE_MATCH, etag.as_str())],
         )
         .await?;
-        assert_eq!(protobuf.status(), StatusCode::NOT_ACCEPTABLE);
+        assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+        let refused = get("/openapi/v2", &[(header::ACCEPT, "text/plain")]).await?;
+        assert_eq!(refused.status(), StatusCode::NOT_ACCEPTABLE);
         Ok(())
     }
 }

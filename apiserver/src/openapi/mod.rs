@@ -9,18 +9,21 @@
 //! extensions k8s-openapi's `DeepMerge` impls encode (`strategies`); the paths and
 //! operations are generated from the registry (`paths`) and grouped into documents
 //! (`select`), converted to v3 (`v3`), serialized and hashed once (`documents`) and served
-//! with upstream's caching headers (`http`). The same schemas find unknown fields for
+//! with upstream's caching headers (`http`); v2 also in gnostic's protobuf form
+//! (`v2_protobuf`), which kubectl up to 1.28 requires. The same schemas find unknown fields for
 //! server-side strict field validation (`fields`).
 
 mod custom;
 mod documents;
 mod fields;
 mod http;
+mod negotiate;
 mod patch_schema;
 mod paths;
 mod select;
 mod source;
 mod strategies;
+mod v2_protobuf;
 mod v3;
 
 pub use fields::{
