@@ -24,6 +24,19 @@ enum Command {
     Server(ControlPlane),
     /// Runs the API server alone.
     Apiserver(ControlPlane),
+    /// Runs the controller manager alone, against the API server a kubeconfig names.
+    ControllerManager(Component),
+}
+
+/// Flags of a component that is a client of the API server.
+#[derive(Args)]
+struct Component {
+    /// The kubeconfig to reach the API server with.
+    #[arg(long)]
+    kubeconfig: PathBuf,
+    /// Run without leader election (a single instance).
+    #[arg(long)]
+    no_leader_elect: bool,
 }
 
 /// Flags shared by `server` and `apiserver` (the k3s-style contract other tools rely on).
@@ -66,22 +79,72 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new()?;
     match cli.command {
-        Command::Server(flags) | Command::Apiserver(flags) => {
-            if !flags.disable_agent {
-                tracing::info!("no node agent yet: the kubelet comes with a later release");
-            }
-            let options = ServerOptions {
-                data_dir: flags.data_dir,
-                bind_address: flags.bind_address,
-                secure_port: flags.secure_port,
-                datastore_endpoint: flags.datastore_endpoint,
-                compaction_interval: Duration::from_secs(flags.compaction_interval_seconds.max(1)),
-                service_cidr: flags.service_cidr,
-            };
-            runtime.block_on(server::run(options, termination()))?;
+        Command::ControllerManager(flags) => {
+            runtime.block_on(async {
+                tokio::select! {
+                    result = controller_manager(flags.kubeconfig, !flags.no_leader_elect) => result,
+                    () = termination() => Ok(()),
+                }
+            })?;
         }
+        Command::Server(flags) => runtime.block_on(control_plane(flags, true))?,
+        Command::Apiserver(flags) => runtime.block_on(control_plane(flags, false))?,
     }
     Ok(())
+}
+
+/// The API server, and with `components` the other control-plane components as tasks of
+/// this process (each an API client, as they would be as processes of their own).
+async fn control_plane(flags: ControlPlane, components: bool) -> Result<()> {
+    if components && !flags.disable_agent {
+        tracing::info!("no node agent yet: the kubelet comes with a later release");
+    }
+    let kubeconfig = flags.data_dir.join("admin.kubeconfig");
+    let options = ServerOptions {
+        data_dir: flags.data_dir,
+        bind_address: flags.bind_address,
+        secure_port: flags.secure_port,
+        datastore_endpoint: flags.datastore_endpoint,
+        compaction_interval: Duration::from_secs(flags.compaction_interval_seconds.max(1)),
+        service_cidr: flags.service_cidr,
+    };
+    if components {
+        tokio::spawn(async move {
+            if let Err(error) = controller_manager(kubeconfig, true).await {
+                tracing::error!(%error, "controller manager stopped");
+            }
+        });
+    }
+    server::run(options, termination()).await?;
+    Ok(())
+}
+
+/// Runs the controller manager against the API server `kubeconfig` names, waiting for it
+/// to serve, and standing again as a candidate whenever leadership is lost.
+async fn controller_manager(kubeconfig: PathBuf, leader_elect: bool) -> Result<()> {
+    let (client, root_ca) = loop {
+        if kubeconfig.exists() {
+            match ferrokube_controllers::connect(&kubeconfig).await {
+                Ok((client, root_ca)) if client.apiserver_version().await.is_ok() => {
+                    break (client, root_ca)
+                }
+                Ok(_) => {}
+                Err(error) => tracing::debug!(%error, "waiting for the API server"),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let mut options = ferrokube_controllers::ManagerOptions {
+        root_ca,
+        ..Default::default()
+    };
+    if !leader_elect {
+        options.lease = None;
+    }
+    loop {
+        ferrokube_controllers::run(client.clone(), options.clone()).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 /// Completes on SIGTERM or Ctrl-C, so init systems and terminals stop the server cleanly.

@@ -14,8 +14,10 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::watcher;
 use kube::{Client, Config};
 
+/// The API server alone: these tests count every event, and the controller manager would
+/// add objects of its own (kube-root-ca.crt) to the namespaces they watch.
 fn start() -> Result<ServerProcess> {
-    Ok(ServerProcess::start(
+    Ok(ServerProcess::start_apiserver(
         std::path::Path::new(env!("CARGO_BIN_EXE_ferrokube")),
         &[],
     )?)

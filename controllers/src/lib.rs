@@ -1,3 +1,18 @@
-//! The Ferrokube controller manager: the upstream control loops as API clients.
-//! Not built yet; see the controller manager issue.
+//! The Ferrokube controller manager: upstream's control loops as clients of the API server
+//! (kube-rs), sharing one watch per resource, behind a Lease so that only one instance acts.
 #![forbid(unsafe_code)]
+
+mod connect;
+mod error;
+mod informers;
+mod leader;
+mod manager;
+mod serviceaccount;
+mod shared;
+
+pub use connect::{connect, ConnectError};
+pub use error::ControllerError;
+pub use informers::{Change, Informers, Subscription, Watched};
+pub use leader::{LeaderElection, LeaseConfig};
+pub use manager::{run, ManagerOptions};
+pub use shared::Shared;

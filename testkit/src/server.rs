@@ -62,17 +62,24 @@ pub struct ServerProcess {
     port: u16,
     dir: tempfile::TempDir,
     binary: PathBuf,
+    subcommand: &'static str,
     args: Vec<String>,
 }
 
-/// Starts `binary server` on `dir/data` and `port`, logging to `dir/server.log`.
-fn spawn(binary: &Path, dir: &Path, port: u16, args: &[String]) -> Result<Child, ServerError> {
+/// Starts `binary <subcommand>` on `dir/data` and `port`, logging to `dir/server.log`.
+fn spawn(
+    binary: &Path,
+    subcommand: &str,
+    dir: &Path,
+    port: u16,
+    args: &[String],
+) -> Result<Child, ServerError> {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(dir.join("server.log"))?;
     Command::new(binary)
-        .arg("server")
+        .arg(subcommand)
         .arg("--data-dir")
         .arg(dir.join("data"))
         .arg("--secure-port")
@@ -93,17 +100,32 @@ impl ServerProcess {
     /// Starts `binary server --data-dir TMP --secure-port FREE` plus `extra_args`, and waits
     /// until `kubectl get --raw /readyz` answers `ok`.
     pub fn start(binary: &Path, extra_args: &[&str]) -> Result<Self, ServerError> {
+        Self::start_as(binary, "server", extra_args)
+    }
+
+    /// Starts `binary apiserver` (the API server without the other control-plane
+    /// components), for tests that run a component themselves.
+    pub fn start_apiserver(binary: &Path, extra_args: &[&str]) -> Result<Self, ServerError> {
+        Self::start_as(binary, "apiserver", extra_args)
+    }
+
+    fn start_as(
+        binary: &Path,
+        subcommand: &'static str,
+        extra_args: &[&str],
+    ) -> Result<Self, ServerError> {
         let dir = tempfile::Builder::new()
             .prefix("ferrokube-server")
             .tempdir()?;
         let port = free_port()?;
         let args: Vec<String> = extra_args.iter().map(|arg| (*arg).to_owned()).collect();
-        let child = spawn(binary, dir.path(), port, &args)?;
+        let child = spawn(binary, subcommand, dir.path(), port, &args)?;
         let mut server = Self {
             child,
             port,
             dir,
             binary: binary.to_path_buf(),
+            subcommand,
             args,
         };
         server.wait_ready(Duration::from_secs(60))?;
@@ -114,7 +136,13 @@ impl ServerProcess {
     /// as an upgrade or a reboot would.
     pub fn restart(&mut self) -> Result<(), ServerError> {
         self.terminate()?;
-        self.child = spawn(&self.binary, self.dir.path(), self.port, &self.args)?;
+        self.child = spawn(
+            &self.binary,
+            self.subcommand,
+            self.dir.path(),
+            self.port,
+            &self.args,
+        )?;
         self.wait_ready(Duration::from_secs(60))
     }
 

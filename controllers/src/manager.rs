@@ -1,0 +1,73 @@
+//! The controller manager: builds every loop (each subscribes to the informers it needs),
+//! waits for leadership, then runs the reflectors and loops until leadership is lost or the
+//! process stops.
+
+use futures::future::{select_all, BoxFuture};
+use futures::FutureExt;
+use kube::Client;
+
+use crate::leader::{LeaderElection, LeaseConfig};
+use crate::{serviceaccount, Informers, Shared};
+
+/// How the manager runs.
+#[derive(Clone, Debug)]
+pub struct ManagerOptions {
+    /// The Lease to hold; `None` runs without leader election (tests).
+    pub lease: Option<LeaseConfig>,
+    /// The cluster CA in PEM, for `kube-root-ca.crt`.
+    pub root_ca: Option<String>,
+    /// This instance's name as Lease holder; `None` for `hostname_uuid`.
+    pub identity: Option<String>,
+}
+
+impl Default for ManagerOptions {
+    fn default() -> Self {
+        Self {
+            lease: Some(LeaseConfig::controller_manager()),
+            root_ca: None,
+            identity: None,
+        }
+    }
+}
+
+fn identity() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_else(|_| "ferrokube".to_owned());
+    format!("{host}_{}", uuid::Uuid::new_v4())
+}
+
+/// Every loop, built against `informers`.
+fn loops(informers: &mut Informers, shared: &Shared) -> Vec<BoxFuture<'static, ()>> {
+    vec![serviceaccount::build(informers, shared.clone())]
+}
+
+/// Runs the manager until leadership is lost (then returns, as kube-controller-manager
+/// exits, so that a supervisor restarts it as a fresh candidate).
+pub async fn run(client: Client, options: ManagerOptions) {
+    let shared = Shared {
+        client: client.clone(),
+        identity: options.identity.clone().unwrap_or_else(identity),
+        root_ca: options.root_ca.clone(),
+    };
+    let election = options
+        .lease
+        .clone()
+        .map(|lease| LeaderElection::new(client.clone(), lease, shared.identity.clone()));
+    if let Some(election) = &election {
+        election.acquire().await;
+    }
+    let mut informers = Informers::new(client);
+    let mut tasks = loops(&mut informers, &shared);
+    tasks.extend(informers.start());
+    let work = select_all(tasks).map(|_| ());
+    match &election {
+        Some(election) => {
+            futures::pin_mut!(work);
+            let lost = election.hold();
+            futures::pin_mut!(lost);
+            futures::future::select(work, lost).await;
+        }
+        None => work.await,
+    }
+}
