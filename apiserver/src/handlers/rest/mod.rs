@@ -262,6 +262,9 @@ impl RestRequest {
         match self.target.subresource.as_deref() {
             None | Some("status") => {}
             Some("scale") => return scale::scale(context, &self, read_body(body).await?).await,
+            Some("finalize") if self.resource.plural == "namespaces" => {
+                return write::finalize_namespace(context, &self, read_body(body).await?).await
+            }
             Some(name) => {
                 return Err(ApiError::new(
                     Reason::MethodNotAllowed,

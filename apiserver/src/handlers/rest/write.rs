@@ -419,6 +419,17 @@ pub(super) async fn insert_new(
     }
     if resource.plural == "namespaces" {
         object.set("status", json!({"phase": "Active"}));
+        // The namespace controller's finalizer, which it removes once the namespace is
+        // empty (through `namespaces/{name}/finalize`).
+        let spec = object.0.entry("spec").or_insert_with(|| json!({}));
+        if let Some(spec) = spec.as_object_mut() {
+            let finalizers = spec.entry("finalizers").or_insert_with(|| json!([]));
+            if let Value::Array(list) = finalizers {
+                if !list.iter().any(|f| f == NAMESPACE_FINALIZER) {
+                    list.push(json!(NAMESPACE_FINALIZER));
+                }
+            }
+        }
     }
     let name = object.name().unwrap_or_default().to_owned();
     let strategy = context.strategies.get(resource);
@@ -585,7 +596,7 @@ pub(super) async fn commit_update(
             served(&request.resource, &merged),
         ));
     }
-    let finishing = old.meta_str("deletionTimestamp").is_some() && merged.finalizers().is_empty();
+    let finishing = old.meta_str("deletionTimestamp").is_some() && done_finalizing(&merged);
     let written = write_back(context, request, name, key, current, &old, merged.clone()).await;
     if let Some(strategy) = strategy {
         match &written {
@@ -669,7 +680,7 @@ async fn write_back(
     old: &Object,
     merged: Object,
 ) -> Result<KeyValue, ApiError> {
-    let finishing = old.meta_str("deletionTimestamp").is_some() && merged.finalizers().is_empty();
+    let finishing = old.meta_str("deletionTimestamp").is_some() && done_finalizing(&merged);
     if finishing {
         let deleted = context
             .store
@@ -696,6 +707,149 @@ fn conflict_or(request: &RestRequest, name: &str, error: StorageError) -> ApiErr
         StorageError::Conflict { .. } => request.conflict(name),
         other => request.storage_error(name, other),
     }
+}
+
+/// The finalizer every namespace is created with.
+const NAMESPACE_FINALIZER: &str = "kubernetes";
+
+fn is_namespaces(resource: &ResourceInfo) -> bool {
+    resource.group.is_empty() && resource.plural == "namespaces"
+}
+
+/// `spec.finalizers` of a namespace.
+fn namespace_finalizers(object: &Object) -> Vec<Value> {
+    object
+        .0
+        .get("spec")
+        .and_then(|spec| spec.get("finalizers"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Whether an object being deleted has nothing left holding it: no finalizers (and, for a
+/// namespace, no `spec.finalizers`).
+fn done_finalizing(object: &Object) -> bool {
+    let namespace = object.str_field("kind") == Some("Namespace");
+    object.finalizers().is_empty() && (!namespace || namespace_finalizers(object).is_empty())
+}
+
+/// Deletes a namespace as upstream does: the first delete only marks it (deletionTimestamp,
+/// phase Terminating) for the namespace controller to empty; once its finalizers are gone a
+/// delete removes it; a delete in between is a 409.
+async fn delete_namespace(
+    context: &ApiContext,
+    request: &RestRequest,
+    name: &str,
+    key: &str,
+    current: &KeyValue,
+    mut object: Object,
+) -> Result<Response, ApiError> {
+    let dry = dry_run(&request.query);
+    if object.meta_str("deletionTimestamp").is_none() {
+        let meta = object.metadata_mut();
+        meta.insert("deletionTimestamp".into(), json!(now_rfc3339()));
+        meta.insert("deletionGracePeriodSeconds".into(), json!(0));
+        object.set("status", json!({"phase": "Terminating"}));
+        if dry {
+            object.set_resource_version(current.mod_revision);
+        } else {
+            let kv = context
+                .store
+                .update(key, Bytes::from(object.to_json()), current.mod_revision)
+                .await
+                .map_err(|error| conflict_or(request, name, error))?;
+            object.set_resource_version(kv.mod_revision);
+        }
+        return Ok(json_bytes(
+            StatusCode::OK,
+            served(&request.resource, &object),
+        ));
+    }
+    if !done_finalizing(&object) {
+        let mut error = ApiError::new(
+            Reason::Conflict,
+            format!("Operation cannot be fulfilled on namespaces {name:?}: The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system."),
+        );
+        error.details = Some(Box::new(request.details(name)));
+        return Err(error);
+    }
+    if !dry {
+        context
+            .store
+            .delete(key, Some(current.mod_revision))
+            .await
+            .map_err(|error| conflict_or(request, name, error))?;
+    }
+    let mut details = request.details(name);
+    details.uid = object.meta_str("uid").map(str::to_owned);
+    Ok(json(
+        StatusCode::OK,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
+    ))
+}
+
+/// `PUT .../namespaces/{name}/finalize`: replaces `spec.finalizers` only (how the namespace
+/// controller releases an emptied namespace); a terminating namespace left with no
+/// finalizers is then removed.
+pub(super) async fn finalize_namespace(
+    context: &ApiContext,
+    request: &RestRequest,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if request.method != axum::http::Method::PUT {
+        return Err(super::method_not_allowed());
+    }
+    let name = request.target.name.clone().unwrap_or_default();
+    let decoded = request.decode_body(&body)?;
+    let sent = Object(decoded.object);
+    let key = storage_key(&request.resource, None, &name);
+    let current = context
+        .store
+        .get(&key, None)
+        .await
+        .map_err(|error| request.storage_error(&name, error))?
+        .ok_or_else(|| request.not_found(&name))?;
+    if sent
+        .resource_version()?
+        .is_some_and(|expected| expected != current.mod_revision)
+    {
+        return Err(request.conflict(&name));
+    }
+    let mut object = Object::from_json(&current.value)?;
+    let finalizers = namespace_finalizers(&sent);
+    for finalizer in &finalizers {
+        let text = finalizer.as_str().unwrap_or_default();
+        if let Some(why) = validation::qualified_name(text).into_iter().next() {
+            let error = FieldError::invalid("spec.finalizers", text, &why);
+            return Err(validation::invalid("Namespace", "", &name, vec![error]));
+        }
+    }
+    let spec = object.0.entry("spec").or_insert_with(|| json!({}));
+    if let Some(spec) = spec.as_object_mut() {
+        spec.insert("finalizers".into(), Value::Array(finalizers));
+    }
+    if object.meta_str("deletionTimestamp").is_some() && done_finalizing(&object) {
+        context
+            .store
+            .delete(&key, Some(current.mod_revision))
+            .await
+            .map_err(|error| conflict_or(request, &name, error))?;
+        return Ok(json_bytes(
+            StatusCode::OK,
+            served(&request.resource, &object),
+        ));
+    }
+    let kv = context
+        .store
+        .update(&key, Bytes::from(object.to_json()), current.mod_revision)
+        .await
+        .map_err(|error| conflict_or(request, &name, error))?;
+    object.set_resource_version(kv.mod_revision);
+    Ok(json_bytes(
+        StatusCode::OK,
+        served(&request.resource, &object),
+    ))
 }
 
 /// `DELETE` on an object.
@@ -730,6 +884,9 @@ async fn delete_one(
         .ok_or_else(|| request.not_found(name))?;
     let mut object = Object::from_json(&current.value)?;
     options.check_preconditions(request, name, &object, current.mod_revision)?;
+    if is_namespaces(&request.resource) {
+        return delete_namespace(context, request, name, key, &current, object).await;
+    }
     let dry = dry_run(&request.query);
     let strategy = context.strategies.get(&request.resource);
     if let Some(grace) = strategy.and_then(|s| s.deletion_grace(&object, options.grace_period)) {
