@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod connect;
+mod endpoints;
 mod error;
 mod informers;
 mod leader;

@@ -7,7 +7,7 @@ use futures::FutureExt;
 use kube::Client;
 
 use crate::leader::{LeaderElection, LeaseConfig};
-use crate::{serviceaccount, Informers, Shared};
+use crate::{endpoints, serviceaccount, Informers, Shared};
 
 /// How the manager runs.
 #[derive(Clone, Debug)]
@@ -39,7 +39,10 @@ fn identity() -> String {
 
 /// Every loop, built against `informers`.
 fn loops(informers: &mut Informers, shared: &Shared) -> Vec<BoxFuture<'static, ()>> {
-    vec![serviceaccount::build(informers, shared.clone())]
+    vec![
+        serviceaccount::build(informers, shared.clone()),
+        endpoints::build(informers, shared.clone()),
+    ]
 }
 
 /// Runs the manager until leadership is lost (then returns, as kube-controller-manager
