@@ -2,6 +2,7 @@
 //! allocations that a kind needs beyond the common metadata rules. A kind without a strategy
 //! gets only the generic rules.
 
+mod job_selector;
 mod pod;
 mod service;
 mod workload;

@@ -143,6 +143,9 @@ pub fn default_workload(kind: WorkloadKind, object: &mut Object) {
 impl Strategy for WorkloadStrategy {
     async fn before_create(&self, _store: &dyn Store, object: &mut Object) -> Result<(), ApiError> {
         default_workload(self.0, object);
+        if self.0 == WorkloadKind::Job {
+            super::job_selector::generate(object);
+        }
         Ok(())
     }
 
