@@ -43,6 +43,7 @@ fn options(identity: &str) -> ManagerOptions {
         }),
         root_ca: Some("-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n".to_owned()),
         identity: Some(identity.to_owned()),
+        ..ManagerOptions::default()
     }
 }
 

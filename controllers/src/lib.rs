@@ -8,6 +8,7 @@ mod error;
 mod informers;
 mod leader;
 mod manager;
+mod nodelifecycle;
 mod serviceaccount;
 mod shared;
 
@@ -16,4 +17,5 @@ pub use error::ControllerError;
 pub use informers::{Change, Informers, Subscription, Watched};
 pub use leader::{LeaderElection, LeaseConfig};
 pub use manager::{run, ManagerOptions};
+pub use nodelifecycle::NodeTiming;
 pub use shared::Shared;

@@ -7,6 +7,7 @@ use futures::FutureExt;
 use kube::Client;
 
 use crate::leader::{LeaderElection, LeaseConfig};
+use crate::nodelifecycle::{self, NodeTiming};
 use crate::{endpoints, serviceaccount, Informers, Shared};
 
 /// How the manager runs.
@@ -18,6 +19,8 @@ pub struct ManagerOptions {
     pub root_ca: Option<String>,
     /// This instance's name as Lease holder; `None` for `hostname_uuid`.
     pub identity: Option<String>,
+    /// How quickly silent nodes are noticed.
+    pub node_timing: NodeTiming,
 }
 
 impl Default for ManagerOptions {
@@ -26,6 +29,7 @@ impl Default for ManagerOptions {
             lease: Some(LeaseConfig::controller_manager()),
             root_ca: None,
             identity: None,
+            node_timing: NodeTiming::default(),
         }
     }
 }
@@ -38,8 +42,13 @@ fn identity() -> String {
 }
 
 /// Every loop, built against `informers`.
-fn loops(informers: &mut Informers, shared: &Shared) -> Vec<BoxFuture<'static, ()>> {
+fn loops(
+    informers: &mut Informers,
+    shared: &Shared,
+    options: &ManagerOptions,
+) -> Vec<BoxFuture<'static, ()>> {
     vec![
+        nodelifecycle::build(informers, shared.clone(), options.node_timing),
         serviceaccount::build(informers, shared.clone()),
         endpoints::build(informers, shared.clone()),
     ]
@@ -61,7 +70,7 @@ pub async fn run(client: Client, options: ManagerOptions) {
         election.acquire().await;
     }
     let mut informers = Informers::new(client);
-    let mut tasks = loops(&mut informers, &shared);
+    let mut tasks = loops(&mut informers, &shared, &options);
     tasks.extend(informers.start());
     let work = select_all(tasks).map(|_| ());
     match &election {
