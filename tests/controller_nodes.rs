@@ -97,6 +97,7 @@ async fn silent_nodes_are_tainted_and_drained() -> Result<()> {
                 grace_period: Duration::from_secs(2),
                 monitor_period: Duration::from_millis(500),
             },
+            pod_gc_period: Duration::from_millis(500),
             ..ManagerOptions::default()
         },
     ));
@@ -166,6 +167,18 @@ async fn silent_nodes_are_tainted_and_drained() -> Result<()> {
     eventually("the taints lifted", 5, || {
         let nodes = nodes.clone();
         async move { Ok(taint_keys(&nodes.get("n1").await?).is_empty()) }
+    })
+    .await?;
+
+    // Pod GC: a pod bound to a node that does not exist is failed and removed.
+    let orphan: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "orphan"},
+        "spec": {"nodeName": "gone", "containers": [{"name": "c", "image": "busybox"}]},
+    }))?;
+    pods.create(&PostParams::default(), &orphan).await?;
+    eventually("the orphaned pod collected", 10, || {
+        let pods = pods.clone();
+        async move { Ok(pods.get_opt("orphan").await?.is_none()) }
     })
     .await?;
     manager.abort();

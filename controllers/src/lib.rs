@@ -9,6 +9,7 @@ mod informers;
 mod leader;
 mod manager;
 mod nodelifecycle;
+mod podgc;
 mod serviceaccount;
 mod shared;
 

@@ -8,7 +8,7 @@ use kube::Client;
 
 use crate::leader::{LeaderElection, LeaseConfig};
 use crate::nodelifecycle::{self, NodeTiming};
-use crate::{endpoints, serviceaccount, Informers, Shared};
+use crate::{endpoints, podgc, serviceaccount, Informers, Shared};
 
 /// How the manager runs.
 #[derive(Clone, Debug)]
@@ -21,6 +21,8 @@ pub struct ManagerOptions {
     pub identity: Option<String>,
     /// How quickly silent nodes are noticed.
     pub node_timing: NodeTiming,
+    /// How often pods are garbage collected (upstream: 20 s).
+    pub pod_gc_period: std::time::Duration,
 }
 
 impl Default for ManagerOptions {
@@ -30,6 +32,7 @@ impl Default for ManagerOptions {
             root_ca: None,
             identity: None,
             node_timing: NodeTiming::default(),
+            pod_gc_period: podgc::PERIOD,
         }
     }
 }
@@ -49,6 +52,7 @@ fn loops(
 ) -> Vec<BoxFuture<'static, ()>> {
     vec![
         nodelifecycle::build(informers, shared.clone(), options.node_timing),
+        podgc::build(informers, shared.clone(), options.pod_gc_period),
         serviceaccount::build(informers, shared.clone()),
         endpoints::build(informers, shared.clone()),
     ]
