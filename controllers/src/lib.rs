@@ -5,6 +5,7 @@
 mod connect;
 mod endpoints;
 mod error;
+mod hpa;
 mod informers;
 mod leader;
 mod manager;

@@ -8,7 +8,7 @@ use kube::Client;
 
 use crate::leader::{LeaderElection, LeaseConfig};
 use crate::nodelifecycle::{self, NodeTiming};
-use crate::{endpoints, podgc, serviceaccount, Informers, Shared};
+use crate::{endpoints, hpa, podgc, serviceaccount, Informers, Shared};
 
 /// How the manager runs.
 #[derive(Clone, Debug)]
@@ -23,6 +23,8 @@ pub struct ManagerOptions {
     pub node_timing: NodeTiming,
     /// How often pods are garbage collected (upstream: 20 s).
     pub pod_gc_period: std::time::Duration,
+    /// How often autoscalers are evaluated (upstream: 15 s).
+    pub hpa_sync_period: std::time::Duration,
 }
 
 impl Default for ManagerOptions {
@@ -33,6 +35,7 @@ impl Default for ManagerOptions {
             identity: None,
             node_timing: NodeTiming::default(),
             pod_gc_period: podgc::PERIOD,
+            hpa_sync_period: hpa::SYNC_PERIOD,
         }
     }
 }
@@ -53,6 +56,7 @@ fn loops(
     vec![
         nodelifecycle::build(informers, shared.clone(), options.node_timing),
         podgc::build(informers, shared.clone(), options.pod_gc_period),
+        hpa::build(informers, shared.clone(), options.hpa_sync_period),
         serviceaccount::build(informers, shared.clone()),
         endpoints::build(informers, shared.clone()),
     ]
