@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod connect;
+mod disruption;
 mod endpoints;
 mod error;
 mod hpa;
