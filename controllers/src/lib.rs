@@ -12,6 +12,8 @@ mod leader;
 mod manager;
 mod nodelifecycle;
 mod podgc;
+mod quantity;
+mod quota;
 mod serviceaccount;
 mod shared;
 

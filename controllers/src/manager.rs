@@ -8,7 +8,7 @@ use kube::Client;
 
 use crate::leader::{LeaderElection, LeaseConfig};
 use crate::nodelifecycle::{self, NodeTiming};
-use crate::{disruption, endpoints, hpa, podgc, serviceaccount, Informers, Shared};
+use crate::{disruption, endpoints, hpa, podgc, quota, serviceaccount, Informers, Shared};
 
 /// How the manager runs.
 #[derive(Clone, Debug)]
@@ -58,6 +58,7 @@ fn loops(
         podgc::build(informers, shared.clone(), options.pod_gc_period),
         hpa::build(informers, shared.clone(), options.hpa_sync_period),
         disruption::build(informers, shared.clone()),
+        quota::build(informers, shared.clone()),
         serviceaccount::build(informers, shared.clone()),
         endpoints::build(informers, shared.clone()),
     ]
