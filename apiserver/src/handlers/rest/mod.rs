@@ -1,6 +1,7 @@
 //! The generic REST handler: every resource of the registry is served by this one code path
 //! (parse the path, look the resource up, check the verb, run it against the store).
 
+mod binding;
 mod managed;
 mod patch;
 mod read;
@@ -262,6 +263,9 @@ impl RestRequest {
         match self.target.subresource.as_deref() {
             None | Some("status") => {}
             Some("scale") => return scale::scale(context, &self, read_body(body).await?).await,
+            Some("binding") if self.resource.plural == "pods" => {
+                return binding::bind(context, &self, read_body(body).await?).await
+            }
             Some("finalize") if self.resource.plural == "namespaces" => {
                 return write::finalize_namespace(context, &self, read_body(body).await?).await
             }
@@ -300,6 +304,8 @@ impl RestRequest {
             (&Method::GET, false) if query_flag(&self.query, "watch") => Verb::Watch,
             (&Method::GET, false) => Verb::List,
             (&Method::POST, false) => Verb::Create,
+            // Creating a subresource of an object: `pods/{name}/binding`, `eviction`.
+            (&Method::POST, true) if self.target.subresource.is_some() => Verb::Create,
             (&Method::PUT, true) => Verb::Update,
             (&Method::PATCH, true) => Verb::Patch,
             (&Method::DELETE, true) => Verb::Delete,
