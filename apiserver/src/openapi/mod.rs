@@ -5,9 +5,9 @@
 //! explain`, kubectl's client-side apply and Helm read the same documents.
 //!
 //! The schemas are generated once from k8s-openapi's `JsonSchema` impls (`source`, which
-//! carry upstream's v1.35 descriptions, types, formats and required fields) with the merge
-//! extensions k8s-openapi's `DeepMerge` impls encode (`strategies`); the paths and
-//! operations are generated from the registry (`paths`) and grouped into documents
+//! carry upstream's v1.35 descriptions, types, formats and required fields) with the patch
+//! and merge extensions of upstream's Go tags (`patch_meta`, written by `strategies`); the
+//! paths and operations are generated from the registry (`paths`) and grouped into documents
 //! (`select`), converted to v3 (`v3`), serialized and hashed once (`documents`) and served
 //! with upstream's caching headers (`http`); v2 also in gnostic's protobuf form
 //! (`v2_protobuf`), which kubectl up to 1.28 requires. The same schemas find unknown fields for
@@ -18,6 +18,7 @@ mod documents;
 mod fields;
 mod http;
 mod negotiate;
+mod patch_meta;
 mod patch_schema;
 mod paths;
 mod select;
@@ -30,6 +31,7 @@ pub use fields::{
     field_problems, prune_unknown_fields, strict_decoding_message, unknown_fields, FieldProblem,
 };
 pub use http::routes;
+pub use patch_meta::{is_atomic_struct, patch_meta, ListType, MapType, PatchMeta, PatchStrategy};
 pub use patch_schema::{patch_schema, SchemaNode};
 
 /// Why the OpenAPI documents could not be built (only a broken build can cause this: the
