@@ -134,6 +134,11 @@ async fn server_runs_the_controller_manager() -> Result<()> {
     .await
     .context(server.log())?;
     let maps: Api<ConfigMap> = Api::namespaced(client, "default");
+    eventually(Duration::from_secs(15), "default/kube-root-ca.crt", || {
+        let maps = maps.clone();
+        async move { Ok(maps.get_opt("kube-root-ca.crt").await?.is_some()) }
+    })
+    .await?;
     let ca = maps
         .get("kube-root-ca.crt")
         .await?
