@@ -4,6 +4,7 @@
 //! [`crate::openapi`], because it needs the type.
 
 mod json;
+mod protobuf;
 mod yaml;
 
 use std::collections::HashSet;
@@ -11,6 +12,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 pub use json::decode_json;
+pub use protobuf::{decode_protobuf, encode_protobuf, EncodeError, Expected, PROTOBUF};
 pub use yaml::decode_yaml;
 
 /// A request body's media type, from its `Content-Type` header.
@@ -20,6 +22,8 @@ pub enum MediaType {
     Json,
     /// `application/yaml`.
     Yaml,
+    /// `application/vnd.kubernetes.protobuf`: built-in kinds only.
+    Protobuf,
 }
 
 impl MediaType {
@@ -29,6 +33,7 @@ impl MediaType {
         match essence.to_ascii_lowercase().as_str() {
             "" | "application/json" | "*/*" => Some(Self::Json),
             "application/yaml" => Some(Self::Yaml),
+            PROTOBUF => Some(Self::Protobuf),
             _ => None,
         }
     }
@@ -85,16 +90,25 @@ pub enum DecodeError {
     /// Not well-formed YAML, or YAML that has no JSON form.
     #[error("error converting YAML to JSON: yaml: {0}")]
     Yaml(String),
+    /// Not a well-formed protobuf envelope or object; the whole message is upstream's.
+    #[error("{0}")]
+    Protobuf(String),
     /// Well-formed, but not an object.
     #[error("Object 'Kind' is missing in '{0}'")]
     NotAnObject(String),
 }
 
-/// Decodes `body` sent as `media_type`.
-pub fn decode(media_type: MediaType, body: &[u8]) -> Result<DecodedBody, DecodeError> {
+/// Decodes `body` sent as `media_type`, for a resource of the `expected` kind (which a
+/// protobuf envelope that names no kind defaults to).
+pub fn decode(
+    media_type: MediaType,
+    body: &[u8],
+    expected: &Expected<'_>,
+) -> Result<DecodedBody, DecodeError> {
     match media_type {
         MediaType::Json => decode_json(body),
         MediaType::Yaml => decode_yaml(body),
+        MediaType::Protobuf => decode_protobuf(body, expected),
     }
 }
 

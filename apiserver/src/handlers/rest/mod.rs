@@ -262,7 +262,10 @@ impl RestRequest {
         }
         match self.target.subresource.as_deref() {
             None | Some("status") => {}
-            Some("scale") => return scale::scale(context, &self, read_body(body).await?).await,
+            Some("scale") => {
+                let body = self.json_body(read_body(body).await?, "autoscaling/v1", "Scale")?;
+                return scale::scale(context, &self, body).await;
+            }
             Some("binding") if self.resource.plural == "pods" => {
                 return binding::bind(context, &self, read_body(body).await?).await
             }
@@ -288,9 +291,15 @@ impl RestRequest {
                 self.require_decodable()?;
                 write::update(context, &self, read_body(body).await?).await
             }
-            Verb::Delete => write::delete(context, &self, read_body(body).await?).await,
+            Verb::Delete => {
+                let api_version = self.resource.api_version();
+                let body = self.json_body(read_body(body).await?, &api_version, "DeleteOptions")?;
+                write::delete(context, &self, body).await
+            }
             Verb::DeleteCollection => {
-                write::delete_collection(context, &self, read_body(body).await?).await
+                let api_version = self.resource.api_version();
+                let body = self.json_body(read_body(body).await?, &api_version, "DeleteOptions")?;
+                write::delete_collection(context, &self, body).await
             }
             Verb::Patch => patch::patch(context, &self, read_body(body).await?).await,
         }
@@ -315,28 +324,61 @@ impl RestRequest {
     }
 
     /// Refuses bodies we cannot decode with upstream's 415 (which also tells clients that
-    /// prefer protobuf to send JSON instead); checked before the body is read.
+    /// prefer protobuf to send JSON instead); checked before the body is read. Custom
+    /// resources have no protobuf form.
     fn require_decodable(&self) -> Result<MediaType, ApiError> {
         let content_type = self.content_type();
-        MediaType::from_content_type(content_type).ok_or_else(|| {
-            let media_type = content_type.split(';').next().unwrap_or_default().trim();
-            ApiError::new(
-                Reason::UnsupportedMediaType,
-                format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {media_type:?})"),
-            )
-        })
+        MediaType::from_content_type(content_type)
+            .filter(|media_type| *media_type != MediaType::Protobuf || self.custom.is_none())
+            .ok_or_else(|| {
+                let media_type = content_type.split(';').next().unwrap_or_default().trim();
+                ApiError::new(
+                    Reason::UnsupportedMediaType,
+                    format!("{} (got {media_type:?})", self.unknown_format()),
+                )
+            })
+    }
+
+    /// Upstream's complaint about a body in a format it does not take, with the media types
+    /// this resource takes.
+    fn unknown_format(&self) -> String {
+        let protobuf = if self.custom.is_none() {
+            format!(", {}", codec::PROTOBUF)
+        } else {
+            String::new()
+        };
+        format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml{protobuf}")
     }
 
     /// Decodes a create or update body by its media type; malformed bodies are a 400.
     fn decode_body(&self, body: &[u8]) -> Result<DecodedBody, ApiError> {
         let media_type = self.require_decodable()?;
-        codec::decode(media_type, body).map_err(|error| match error {
-            DecodeError::NotAnObject(_) if media_type == MediaType::Json => ApiError::new(
-                Reason::BadRequest,
-                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
-            ),
+        let api_version = self.resource.api_version();
+        let expected = codec::Expected {
+            api_version: &api_version,
+            kind: self.resource.kind,
+        };
+        codec::decode(media_type, body, &expected).map_err(|error| match error {
+            DecodeError::NotAnObject(_) if media_type == MediaType::Json => {
+                ApiError::new(Reason::BadRequest, self.unknown_format())
+            }
             error => ApiError::new(Reason::BadRequest, error.to_string()),
         })
+    }
+
+    /// A protobuf body of a verb whose handler reads JSON (delete's `DeleteOptions`, the
+    /// scale subresource's `Scale`, both built-in kinds even for custom resources),
+    /// re-encoded as JSON; other bodies as they are.
+    fn json_body(&self, body: Bytes, api_version: &str, kind: &str) -> Result<Bytes, ApiError> {
+        if MediaType::from_content_type(self.content_type()) != Some(MediaType::Protobuf) {
+            return Ok(body);
+        }
+        let expected = codec::Expected { api_version, kind };
+        let decoded = codec::decode_protobuf(&body, &expected)
+            .map_err(|error| ApiError::new(Reason::BadRequest, error.to_string()))?;
+        serde_json::to_vec(&decoded.object)
+            .map(Bytes::from)
+            .map_err(|error| ApiError::new(Reason::BadRequest, error.to_string()))
     }
 
     /// Whether this is a server-side apply (a PATCH with an apply patch body).
