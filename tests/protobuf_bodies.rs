@@ -350,6 +350,18 @@ fn helm_install_upgrade_uninstall() -> Result<()> {
         "{first}"
     );
 
+    // History and rollback: revision 3 restores revision 1's single replica.
+    let history = helm(&server, home.path(), &["history", "demo"])?;
+    ensure!(
+        history.contains("superseded") && history.contains("Upgrade complete"),
+        "{history}"
+    );
+    helm(&server, home.path(), &["rollback", "demo", "1"])?;
+    let deployment = get_json(&server, &["get", "deployment", "demo"])?;
+    ensure!(deployment["spec"]["replicas"] == 1, "{deployment}");
+    let history = helm(&server, home.path(), &["history", "demo"])?;
+    ensure!(history.contains("Rollback to 1"), "{history}");
+
     helm(&server, home.path(), &["uninstall", "demo"])?;
     ensure!(release_secrets(&server)?.is_empty());
     let left = server.kubectl_ok(&["get", "deployments,services,serviceaccounts", "-o", "name"])?;
