@@ -19,5 +19,6 @@ pub mod server;
 pub mod status;
 pub mod storage;
 pub mod strategy;
+pub mod table;
 pub mod validation;
 pub mod watch;

@@ -17,6 +17,8 @@ pub enum Reason {
     NotFound,
     /// 405: the verb is not supported on this resource.
     MethodNotAllowed,
+    /// 406: no media type the client accepts can be served.
+    NotAcceptable,
     /// 409: the object already exists.
     AlreadyExists,
     /// 409: a write raced another (stale resourceVersion).
@@ -45,6 +47,7 @@ impl Reason {
             Self::Forbidden => ("Forbidden", StatusCode::FORBIDDEN),
             Self::NotFound => ("NotFound", StatusCode::NOT_FOUND),
             Self::MethodNotAllowed => ("MethodNotAllowed", StatusCode::METHOD_NOT_ALLOWED),
+            Self::NotAcceptable => ("NotAcceptable", StatusCode::NOT_ACCEPTABLE),
             Self::AlreadyExists => ("AlreadyExists", StatusCode::CONFLICT),
             Self::Conflict => ("Conflict", StatusCode::CONFLICT),
             Self::Expired => ("Expired", StatusCode::GONE),

@@ -27,65 +27,171 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    /// `Invalid value: "x": why`.
-    pub fn invalid(field: impl Into<String>, value: &str, why: &str) -> Self {
-        Self {
-            reason: "FieldValueInvalid",
-            field: field.into(),
-            message: format!("Invalid value: {value:?}: {why}"),
-        }
-    }
-
-    /// `Forbidden: why`.
-    pub fn forbidden(field: impl Into<String>, why: &str) -> Self {
-        Self {
-            reason: "FieldValueForbidden",
-            field: field.into(),
-            message: format!("Forbidden: {why}"),
-        }
-    }
-
-    /// `Unsupported value: "x": supported values: ...`.
-    pub fn not_supported(field: impl Into<String>, value: &str, supported: &[&str]) -> Self {
-        let supported: Vec<String> = supported.iter().map(|value| format!("{value:?}")).collect();
-        Self {
-            reason: "FieldValueNotSupported",
-            field: field.into(),
-            message: format!(
-                "Unsupported value: {value:?}: supported values: {}",
-                supported.join(", ")
-            ),
-        }
-    }
-
-    /// `Required value: why`.
-    pub fn required(field: impl Into<String>, why: &str) -> Self {
+    fn with_detail(
+        reason: &'static str,
+        field: impl Into<String>,
+        head: String,
+        why: &str,
+    ) -> Self {
         let message = if why.is_empty() {
-            "Required value".to_owned()
+            head
         } else {
-            format!("Required value: {why}")
+            format!("{head}: {why}")
         };
         Self {
-            reason: "FieldValueRequired",
+            reason,
             field: field.into(),
             message,
         }
     }
+
+    /// `Invalid value: "x": why` for a string value.
+    pub fn invalid(field: impl Into<String>, value: &str, why: &str) -> Self {
+        Self::invalid_raw(field, &go_quote(value), why)
+    }
+
+    /// `Invalid value: <value>: why` for a value already rendered as upstream prints it
+    /// (numbers bare, maps and structs in Go syntax).
+    pub fn invalid_raw(field: impl Into<String>, rendered: &str, why: &str) -> Self {
+        Self::with_detail(
+            "FieldValueInvalid",
+            field,
+            format!("Invalid value: {rendered}"),
+            why,
+        )
+    }
+
+    /// `Forbidden: why`.
+    pub fn forbidden(field: impl Into<String>, why: &str) -> Self {
+        Self::with_detail("FieldValueForbidden", field, "Forbidden".to_owned(), why)
+    }
+
+    /// `Unsupported value: "x": supported values: ...`.
+    pub fn not_supported(field: impl Into<String>, value: &str, supported: &[&str]) -> Self {
+        Self::not_supported_raw(field, &go_quote(value), supported)
+    }
+
+    /// `Unsupported value: <value>: supported values: ...` for a value already rendered.
+    pub fn not_supported_raw(field: impl Into<String>, rendered: &str, supported: &[&str]) -> Self {
+        let supported: Vec<String> = supported.iter().map(|value| go_quote(value)).collect();
+        let why = if supported.is_empty() {
+            String::new()
+        } else {
+            format!("supported values: {}", supported.join(", "))
+        };
+        Self::with_detail(
+            "FieldValueNotSupported",
+            field,
+            format!("Unsupported value: {rendered}"),
+            &why,
+        )
+    }
+
+    /// `Required value: why`.
+    pub fn required(field: impl Into<String>, why: &str) -> Self {
+        Self::with_detail(
+            "FieldValueRequired",
+            field,
+            "Required value".to_owned(),
+            why,
+        )
+    }
+
+    /// `Duplicate value: <value>` for a value already rendered.
+    pub fn duplicate(field: impl Into<String>, rendered: &str) -> Self {
+        Self::with_detail(
+            "FieldValueDuplicate",
+            field,
+            format!("Duplicate value: {rendered}"),
+            "",
+        )
+    }
+
+    /// `Not found: <value>` for a value already rendered.
+    pub fn not_found(field: impl Into<String>, rendered: &str) -> Self {
+        Self::with_detail(
+            "FieldValueNotFound",
+            field,
+            format!("Not found: {rendered}"),
+            "",
+        )
+    }
+
+    /// `Too long: must have at most N bytes` (the value is never shown).
+    pub fn too_long(field: impl Into<String>, max: usize) -> Self {
+        Self::with_detail(
+            "FieldValueTooLong",
+            field,
+            "Too long".to_owned(),
+            &format!("must have at most {max} bytes"),
+        )
+    }
+
+    /// `Too many: N: must have at most M items`.
+    pub fn too_many(field: impl Into<String>, actual: usize, max: usize) -> Self {
+        Self::with_detail(
+            "FieldValueTooMany",
+            field,
+            format!("Too many: {actual}"),
+            &format!("must have at most {max} items"),
+        )
+    }
 }
 
-/// The 422 for an object that failed validation: `Kind "name" is invalid: [errors]`.
+/// A string as Go's `%q` prints it, which is how upstream shows string values in messages.
+pub fn go_quote(value: &str) -> String {
+    let mut quoted = String::with_capacity(value.len() + 2);
+    quoted.push('"');
+    for ch in value.chars() {
+        match ch {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\t' => quoted.push_str("\\t"),
+            '\r' => quoted.push_str("\\r"),
+            '\u{7}' => quoted.push_str("\\a"),
+            '\u{8}' => quoted.push_str("\\b"),
+            '\u{c}' => quoted.push_str("\\f"),
+            '\u{b}' => quoted.push_str("\\v"),
+            ch if (ch as u32) < 0x20 || ch as u32 == 0x7f => {
+                quoted.push_str(&format!("\\x{:02x}", ch as u32));
+            }
+            ch if ch.is_control() => {
+                let code = ch as u32;
+                if code <= 0xffff {
+                    quoted.push_str(&format!("\\u{code:04x}"));
+                } else {
+                    quoted.push_str(&format!("\\U{code:08x}"));
+                }
+            }
+            ch => quoted.push(ch),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// The 422 for an object that failed validation: `Kind.group "name" is invalid: [errors]`,
+/// with every error as a cause (kubectl prints the causes, one a line).
 pub fn invalid(kind: &str, group: &str, name: &str, errors: Vec<FieldError>) -> ApiError {
+    let mut seen = std::collections::BTreeSet::new();
     let rendered: Vec<String> = errors
         .iter()
         .map(|error| format!("{}: {}", error.field, error.message))
+        .filter(|line| seen.insert(line.clone()))
         .collect();
     let summary = match rendered.as_slice() {
         [one] => one.clone(),
         many => format!("[{}]", many.join(", ")),
     };
+    let qualified = if group.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}.{group}")
+    };
     ApiError {
         reason: Reason::Invalid,
-        message: format!("{kind} {name:?} is invalid: {summary}"),
+        message: format!("{qualified} {} is invalid: {summary}", go_quote(name)),
         details: Some(Box::new(StatusDetails {
             name: Some(name.to_owned()),
             group: Some(group.to_owned()).filter(|group| !group.is_empty()),
@@ -103,6 +209,50 @@ pub fn invalid(kind: &str, group: &str, name: &str, errors: Vec<FieldError>) -> 
             ..StatusDetails::default()
         })),
     }
+}
+
+/// Upstream's cause reasons, for turning a 422's causes back into field errors.
+const REASONS: &[&str] = &[
+    "FieldValueInvalid",
+    "FieldValueRequired",
+    "FieldValueDuplicate",
+    "FieldValueNotSupported",
+    "FieldValueForbidden",
+    "FieldValueTooLong",
+    "FieldValueTooMany",
+    "FieldValueNotFound",
+    "FieldValueTypeInvalid",
+    "InternalError",
+];
+
+/// The 422 for `first` (metadata problems) followed by the causes of `later`, when that is
+/// a 422 too (the kind's own problems): one error listing both, as upstream reports them.
+pub fn invalid_with(
+    kind: &str,
+    group: &str,
+    name: &str,
+    first: Vec<FieldError>,
+    later: Option<ApiError>,
+) -> ApiError {
+    let mut errors = first;
+    let causes = later
+        .filter(|error| error.reason == Reason::Invalid)
+        .and_then(|error| error.details)
+        .and_then(|details| details.causes)
+        .unwrap_or_default();
+    for cause in causes {
+        let reason = cause.reason.unwrap_or_default();
+        errors.push(FieldError {
+            reason: REASONS
+                .iter()
+                .find(|known| **known == reason)
+                .copied()
+                .unwrap_or("FieldValueInvalid"),
+            field: cause.field.unwrap_or_default(),
+            message: cause.message.unwrap_or_default(),
+        });
+    }
+    invalid(kind, group, name, errors)
 }
 
 fn is_alnum_lower(byte: u8) -> bool {

@@ -2,16 +2,40 @@
 //! allocations that a kind needs beyond the common metadata rules. A kind without a strategy
 //! gets only the generic rules.
 
+mod apps;
+mod autoscaling;
+mod batch;
+mod cluster;
+mod config;
+mod containers;
+mod cron;
+mod disruption;
+mod endpointslice;
+mod event;
+mod fields;
 mod job_selector;
+mod labels;
+mod lease;
+mod names;
+mod networking;
 mod pod;
+mod pod_defaults;
+mod podspec;
+mod priority;
+mod quantity;
+mod rbac;
+mod rules;
 mod service;
+mod volume;
 mod workload;
 
 use std::net::Ipv4Addr;
 
 use async_trait::async_trait;
 
+pub use names::name_problems;
 pub use pod::{default_pod_spec, qos_class, PodStrategy};
+pub use rules::Rules;
 pub use service::{ServiceCidr, ServiceStrategy};
 pub use workload::{default_workload, WorkloadKind, WorkloadStrategy};
 
@@ -103,7 +127,7 @@ impl Strategies {
             ("", "replicationcontrollers") => Some(&self.workloads[6]),
             ("", "podtemplates") => Some(&self.workloads[7]),
             ("apiextensions.k8s.io", "customresourcedefinitions") => Some(&crate::crd::CrdStrategy),
-            _ => None,
+            _ => rules_of(resource).map(|rules| rules as &dyn Strategy),
         }
     }
 
@@ -111,6 +135,37 @@ impl Strategies {
     pub fn services(&self) -> &ServiceStrategy {
         &self.service
     }
+}
+
+/// The kinds whose strategy is plain defaulting and validation rules.
+fn rules_of(resource: &ResourceInfo) -> Option<&'static Rules> {
+    let rules = match (resource.group, resource.plural) {
+        ("", "configmaps") => &config::CONFIG_MAPS,
+        ("", "secrets") => &config::SECRETS,
+        ("", "namespaces") => &cluster::NAMESPACES,
+        ("", "nodes") => &cluster::NODES,
+        ("", "persistentvolumeclaims") => &volume::CLAIMS,
+        ("", "persistentvolumes") => &volume::VOLUMES,
+        ("", "events") => &event::CORE_EVENTS,
+        ("events.k8s.io", "events") => &event::EVENTS,
+        ("storage.k8s.io", "storageclasses") => &volume::STORAGE_CLASSES,
+        ("rbac.authorization.k8s.io", "roles") => &rbac::ROLES,
+        ("rbac.authorization.k8s.io", "clusterroles") => &rbac::CLUSTER_ROLES,
+        ("rbac.authorization.k8s.io", "rolebindings") => &rbac::ROLE_BINDINGS,
+        ("rbac.authorization.k8s.io", "clusterrolebindings") => &rbac::CLUSTER_ROLE_BINDINGS,
+        ("networking.k8s.io", "ingresses") => &networking::INGRESSES,
+        ("networking.k8s.io", "networkpolicies") => &networking::NETWORK_POLICIES,
+        ("autoscaling", "horizontalpodautoscalers") if resource.version == "v1" => {
+            &autoscaling::AUTOSCALERS_V1
+        }
+        ("autoscaling", "horizontalpodautoscalers") => &autoscaling::AUTOSCALERS_V2,
+        ("policy", "poddisruptionbudgets") => &disruption::BUDGETS,
+        ("scheduling.k8s.io", "priorityclasses") => &priority::PRIORITY_CLASSES,
+        ("coordination.k8s.io", "leases") => &lease::LEASES,
+        ("discovery.k8s.io", "endpointslices") => &endpointslice::ENDPOINT_SLICES,
+        _ => return None,
+    };
+    Some(rules)
 }
 
 impl Default for Strategies {

@@ -1,5 +1,5 @@
-//! Pods: upstream's defaults (pod spec, containers, status phase and QoS class), basic
-//! validation, and graceful deletion (a pod bound to a node is marked for deletion and
+//! Pods: upstream's defaults (pod spec, containers, status phase and QoS class), the pod
+//! spec validation shared with the pod templates (`podspec`), and graceful deletion (a pod bound to a node is marked for deletion and
 //! left to its kubelet; an unbound one goes at once).
 
 use std::collections::BTreeSet;
@@ -7,88 +7,18 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
+pub use super::pod_defaults::default_pod_spec;
+pub(super) use super::pod_defaults::object_at;
+use super::pod_defaults::DEFAULT_GRACE_SECONDS;
+use super::podspec::{validate_annotations, validate_pod_spec, SpecOf};
 use super::Strategy;
 use crate::object::Object;
 use crate::status::ApiError;
 use crate::storage::Store;
 use crate::validation::{self, FieldError};
 
-/// The default grace period of a pod.
-const DEFAULT_GRACE_SECONDS: i64 = 30;
-
 /// The Pods strategy.
 pub struct PodStrategy;
-
-pub(super) fn object_at<'a>(
-    map: &'a mut Map<String, Value>,
-    field: &str,
-) -> &'a mut Map<String, Value> {
-    let slot = map.entry(field).or_insert_with(|| json!({}));
-    if !slot.is_object() {
-        *slot = json!({});
-    }
-    match slot {
-        Value::Object(inner) => inner,
-        _ => unreachable!("made an object above"),
-    }
-}
-
-/// `Always` for `:latest` or untagged images, else `IfNotPresent`, as upstream defaults.
-fn default_pull_policy(image: &str) -> &'static str {
-    let without_digest = image.split('@').next().unwrap_or(image);
-    let last = without_digest.rsplit('/').next().unwrap_or(without_digest);
-    match last.split_once(':') {
-        None => "Always",
-        Some((_, "latest")) => "Always",
-        Some(_) if image.contains('@') => "IfNotPresent",
-        Some(_) => "IfNotPresent",
-    }
-}
-
-fn default_container(container: &mut Map<String, Value>) {
-    container
-        .entry("terminationMessagePath")
-        .or_insert_with(|| json!("/dev/termination-log"));
-    container
-        .entry("terminationMessagePolicy")
-        .or_insert_with(|| json!("File"));
-    let image = container
-        .get("image")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    container
-        .entry("imagePullPolicy")
-        .or_insert_with(|| json!(default_pull_policy(&image)));
-    container.entry("resources").or_insert_with(|| json!({}));
-    if let Some(Value::Array(ports)) = container.get_mut("ports") {
-        for port in ports.iter_mut().filter_map(Value::as_object_mut) {
-            port.entry("protocol").or_insert_with(|| json!("TCP"));
-        }
-    }
-}
-
-/// The pod spec defaults every kube-apiserver applies, to pods and pod templates alike.
-pub fn default_pod_spec(spec: &mut Map<String, Value>) {
-    spec.entry("restartPolicy")
-        .or_insert_with(|| json!("Always"));
-    spec.entry("terminationGracePeriodSeconds")
-        .or_insert_with(|| json!(DEFAULT_GRACE_SECONDS));
-    spec.entry("dnsPolicy")
-        .or_insert_with(|| json!("ClusterFirst"));
-    spec.entry("securityContext").or_insert_with(|| json!({}));
-    spec.entry("schedulerName")
-        .or_insert_with(|| json!("default-scheduler"));
-    spec.entry("enableServiceLinks")
-        .or_insert_with(|| json!(true));
-    for list in ["containers", "initContainers"] {
-        if let Some(Value::Array(containers)) = spec.get_mut(list) {
-            for container in containers.iter_mut().filter_map(Value::as_object_mut) {
-                default_container(container);
-            }
-        }
-    }
-}
 
 /// What the default admission plugins add to pods only (Priority,
 /// DefaultTolerationSeconds).
@@ -164,63 +94,39 @@ pub fn qos_class(spec: &Map<String, Value>) -> &'static str {
 
 fn validate(object: &Object) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let spec = object.0.get("spec").and_then(Value::as_object);
-    let containers = spec
-        .and_then(|spec| spec.get("containers"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if containers.is_empty() {
-        errors.push(FieldError::required("spec.containers", ""));
-    }
-    let mut names = BTreeSet::new();
-    for (index, container) in containers.iter().enumerate() {
-        let field = format!("spec.containers[{index}]");
-        let name = container
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if name.is_empty() {
-            errors.push(FieldError::required(format!("{field}.name"), ""));
-        } else {
-            for problem in validation::dns1123_label(name) {
-                errors.push(FieldError::invalid(format!("{field}.name"), name, &problem));
-            }
-            if !names.insert(name.to_owned()) {
-                errors.push(FieldError {
-                    reason: "FieldValueDuplicate",
-                    field: format!("{field}.name"),
-                    message: format!("Duplicate value: {name:?}"),
-                });
-            }
-        }
-        if container
-            .get("image")
-            .and_then(Value::as_str)
-            .is_none_or(|image| image.trim().is_empty())
-        {
-            errors.push(FieldError::required(format!("{field}.image"), ""));
-        }
-    }
+    validate_annotations(
+        object
+            .metadata()
+            .and_then(|meta| meta.get("annotations"))
+            .and_then(Value::as_object),
+        "metadata.annotations",
+        &mut errors,
+    );
+    let spec = object.0.get("spec").unwrap_or(&Value::Null);
+    validate_pod_spec(spec, "spec", SpecOf::Pod, &mut errors);
     errors
+}
+
+fn reject(object: &Object, errors: Vec<FieldError>) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(validation::invalid(
+        "Pod",
+        "",
+        object.name().unwrap_or_default(),
+        errors,
+    ))
 }
 
 #[async_trait]
 impl Strategy for PodStrategy {
     async fn before_create(&self, _store: &dyn Store, object: &mut Object) -> Result<(), ApiError> {
-        let errors = validate(object);
-        if !errors.is_empty() {
-            return Err(validation::invalid(
-                "Pod",
-                "",
-                object.name().unwrap_or_default(),
-                errors,
-            ));
-        }
         let spec = object_at(&mut object.0, "spec");
         default_pod_spec(spec);
         admit_pod_spec(spec);
-        let qos = qos_class(spec);
+        reject(object, validate(object))?;
+        let qos = qos_class(object_at(&mut object.0, "spec"));
         object.set("status", json!({"phase": "Pending", "qosClass": qos}));
         Ok(())
     }
@@ -231,18 +137,10 @@ impl Strategy for PodStrategy {
         old: &Object,
         new: &mut Object,
     ) -> Result<(), ApiError> {
-        let errors = validate(new);
-        if !errors.is_empty() {
-            return Err(validation::invalid(
-                "Pod",
-                "",
-                new.name().unwrap_or_default(),
-                errors,
-            ));
-        }
         let spec = object_at(&mut new.0, "spec");
         default_pod_spec(spec);
         admit_pod_spec(spec);
+        reject(new, validate(new))?;
         // Pod specs are immutable but for images and a few fields; the binding subresource
         // and kubelets set nodeName, never a plain update.
         let old_node = old.0.get("spec").and_then(|spec| spec.get("nodeName"));
@@ -287,22 +185,10 @@ impl Strategy for PodStrategy {
 mod tests {
     use serde_json::{json, Map, Value};
 
-    use super::{default_pod_spec, default_pull_policy, qos_class};
+    use super::{default_pod_spec, qos_class};
 
     fn spec(value: Value) -> Map<String, Value> {
         value.as_object().cloned().unwrap_or_default()
-    }
-
-    #[test]
-    fn pull_policy_follows_the_tag() {
-        assert_eq!(default_pull_policy("busybox"), "Always");
-        assert_eq!(default_pull_policy("busybox:latest"), "Always");
-        assert_eq!(default_pull_policy("busybox:1.36"), "IfNotPresent");
-        assert_eq!(default_pull_policy("localhost:5000/busybox"), "Always");
-        assert_eq!(
-            default_pull_policy("registry.k8s.io/pause:3.10"),
-            "IfNotPresent"
-        );
     }
 
     #[test]
@@ -319,6 +205,29 @@ mod tests {
             "requests": {"cpu": "100m"}}}]}),
         );
         assert_eq!(qos_class(&burstable), "Burstable");
+    }
+
+    #[test]
+    fn invalid_pods_are_refused_with_every_cause() {
+        let pod = crate::object::Object(
+            json!({"metadata": {"name": "p"}, "spec": {"containers": [
+                {"name": "Web"}, {"name": "db", "image": "postgres", "ports": [{"containerPort": 0}]}]}})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+        );
+        let mut pod = pod;
+        default_pod_spec(super::object_at(&mut pod.0, "spec"));
+        let errors = super::validate(&pod);
+        let fields: Vec<&str> = errors.iter().map(|error| error.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "spec.containers[0].name",
+                "spec.containers[0].image",
+                "spec.containers[1].ports[0].containerPort",
+            ]
+        );
     }
 
     #[test]

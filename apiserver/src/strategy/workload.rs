@@ -1,15 +1,17 @@
 //! Workloads (Deployments, ReplicaSets, StatefulSets, DaemonSets, Jobs, CronJobs,
 //! ReplicationControllers, PodTemplates): upstream's spec defaults, and the pod defaults on
-//! their templates, so stored objects look as kube-apiserver would store them.
+//! their templates, so stored objects look as kube-apiserver would store them; then
+//! upstream's validation of the result (`apps` and `batch`), on create and on update.
 
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::pod::{default_pod_spec, object_at};
-use super::Strategy;
+use super::{apps, batch, Strategy};
 use crate::object::Object;
 use crate::status::ApiError;
 use crate::storage::Store;
+use crate::validation::{self, FieldError};
 
 /// Which workload kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +34,36 @@ pub enum WorkloadKind {
     PodTemplate,
 }
 
+impl WorkloadKind {
+    /// The kind and API group, as a 422 names them.
+    fn kind_and_group(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Deployment => ("Deployment", "apps"),
+            Self::ReplicaSet => ("ReplicaSet", "apps"),
+            Self::StatefulSet => ("StatefulSet", "apps"),
+            Self::DaemonSet => ("DaemonSet", "apps"),
+            Self::Job => ("Job", "batch"),
+            Self::CronJob => ("CronJob", "batch"),
+            Self::ReplicationController => ("ReplicationController", ""),
+            Self::PodTemplate => ("PodTemplate", ""),
+        }
+    }
+
+    /// A 422 listing `errors`, or nothing when there are none.
+    fn reject(self, object: &Object, errors: Vec<FieldError>) -> Result<(), ApiError> {
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let (kind, group) = self.kind_and_group();
+        Err(validation::invalid(
+            kind,
+            group,
+            object.name().unwrap_or_default(),
+            errors,
+        ))
+    }
+}
+
 /// The strategy of one workload kind.
 pub struct WorkloadStrategy(pub WorkloadKind);
 
@@ -49,16 +81,67 @@ fn default_job_spec(spec: &mut Map<String, Value>) {
     spec.entry("completionMode")
         .or_insert_with(|| json!("NonIndexed"));
     spec.entry("suspend").or_insert_with(|| json!(false));
+    let replacement = if spec
+        .get("podFailurePolicy")
+        .is_some_and(|policy| !policy.is_null())
+    {
+        "Failed"
+    } else {
+        "TerminatingOrFailed"
+    };
     spec.entry("podReplacementPolicy")
-        .or_insert_with(|| json!("TerminatingOrFailed"));
+        .or_insert_with(|| json!(replacement));
     default_template(object_at(spec, "template"));
+}
+
+/// A ReplicationController selects, and is labelled with, its template's labels unless it
+/// says otherwise (`SetDefaults_ReplicationController`).
+fn default_replication_controller(object: &mut Object) {
+    let labels = object
+        .0
+        .get("spec")
+        .and_then(|spec| spec.get("template"))
+        .and_then(|template| template.get("metadata"))
+        .and_then(|meta| meta.get("labels"))
+        .filter(|labels| labels.is_object())
+        .cloned();
+    if let Some(labels) = labels {
+        let spec = object_at(&mut object.0, "spec");
+        let no_selector = spec
+            .get("selector")
+            .and_then(Value::as_object)
+            .is_none_or(Map::is_empty);
+        if no_selector {
+            spec.insert("selector".into(), labels.clone());
+        }
+        let meta = object.metadata_mut();
+        if meta
+            .get("labels")
+            .and_then(Value::as_object)
+            .is_none_or(Map::is_empty)
+        {
+            meta.insert("labels".into(), labels);
+        }
+    }
+    let spec = object_at(&mut object.0, "spec");
+    spec.entry("replicas").or_insert_with(|| json!(1));
+    if let Some(Value::Object(template)) = spec.get_mut("template") {
+        default_template(template);
+    }
 }
 
 /// Applies the kind's defaults to `object`'s spec.
 pub fn default_workload(kind: WorkloadKind, object: &mut Object) {
-    if kind == WorkloadKind::PodTemplate {
-        default_template(object_at(&mut object.0, "template"));
-        return;
+    match kind {
+        WorkloadKind::PodTemplate => {
+            default_template(object_at(&mut object.0, "template"));
+            return;
+        }
+        WorkloadKind::ReplicationController => {
+            default_replication_controller(object);
+            return;
+        }
+        _ => {}
     }
     let spec = object_at(&mut object.0, "spec");
     match kind {
@@ -81,7 +164,7 @@ pub fn default_workload(kind: WorkloadKind, object: &mut Object) {
                 .or_insert_with(|| json!(600));
             default_template(object_at(spec, "template"));
         }
-        WorkloadKind::ReplicaSet | WorkloadKind::ReplicationController => {
+        WorkloadKind::ReplicaSet => {
             spec.entry("replicas").or_insert_with(|| json!(1));
             default_template(object_at(spec, "template"));
         }
@@ -132,10 +215,12 @@ pub fn default_workload(kind: WorkloadKind, object: &mut Object) {
                 .or_insert_with(|| json!(3));
             spec.entry("failedJobsHistoryLimit")
                 .or_insert_with(|| json!(1));
+            // Upstream defaults a Job's own fields only on Jobs; a CronJob's template gets
+            // the pod defaults alone.
             let job_template = object_at(spec, "jobTemplate");
-            default_job_spec(object_at(job_template, "spec"));
+            default_template(object_at(object_at(job_template, "spec"), "template"));
         }
-        WorkloadKind::PodTemplate => {}
+        WorkloadKind::PodTemplate | WorkloadKind::ReplicationController => {}
     }
 }
 
@@ -146,17 +231,30 @@ impl Strategy for WorkloadStrategy {
         if self.0 == WorkloadKind::Job {
             super::job_selector::generate(object);
         }
-        Ok(())
+        let value = Value::Object(object.0.clone());
+        let errors = match self.0 {
+            WorkloadKind::Job => batch::validate_job(&value),
+            WorkloadKind::CronJob => batch::validate_cron_job(&value),
+            kind => apps::validate(kind, &value),
+        };
+        self.0.reject(object, errors)
     }
 
     async fn before_update(
         &self,
         _store: &dyn Store,
-        _old: &Object,
+        old: &Object,
         new: &mut Object,
     ) -> Result<(), ApiError> {
         default_workload(self.0, new);
-        Ok(())
+        let old_value = Value::Object(old.0.clone());
+        let new_value = Value::Object(new.0.clone());
+        let errors = match self.0 {
+            WorkloadKind::Job => batch::validate_job_update(&old_value, &new_value),
+            WorkloadKind::CronJob => batch::validate_cron_job_update(&old_value, &new_value),
+            kind => apps::validate_update(kind, &old_value, &new_value),
+        };
+        self.0.reject(new, errors)
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod binding;
 mod managed;
+mod negotiate;
 mod patch;
 mod read;
 mod scale;

@@ -18,6 +18,7 @@ use crate::validation::{self, FieldError};
 
 /// `GET .../{name}` (and `.../{name}/status`).
 pub(super) async fn get(context: &ApiContext, request: &RestRequest) -> Result<Response, ApiError> {
+    let negotiated = request.negotiate(false)?;
     let name = request.target.name.as_deref().unwrap_or_default();
     let key = storage_key(&request.resource, request.target.namespace.as_deref(), name);
     let kv = context
@@ -26,8 +27,15 @@ pub(super) async fn get(context: &ApiContext, request: &RestRequest) -> Result<R
         .await
         .map_err(|error| request.storage_error(name, error))?
         .ok_or_else(|| request.not_found(name))?;
-    let object = object::from_storage(&kv.value, kv.mod_revision)?;
-    let object = conversion::to_served(&request.resource, &object);
+    let stored = object::from_storage(&kv.value, kv.mod_revision)?;
+    let object = conversion::to_served(&request.resource, &stored);
+    if let Some(transform) = request.transform(&negotiated)? {
+        let body = transform.single(&stored, &object)?;
+        return Ok(json_bytes(
+            StatusCode::OK,
+            serde_json::to_vec(&body).unwrap_or_default(),
+        ));
+    }
     Ok(json_bytes(StatusCode::OK, object.to_json()))
 }
 
@@ -175,6 +183,7 @@ pub(super) async fn list(
     context: &ApiContext,
     request: &RestRequest,
 ) -> Result<Response, ApiError> {
+    let negotiated = request.negotiate(false)?;
     let resource = &request.resource;
     let mut prefix = storage_prefix(resource);
     if let Some(namespace) = &request.target.namespace {
@@ -259,6 +268,14 @@ pub(super) async fn list(
         if let Some(remaining) = remaining {
             metadata.insert("remainingItemCount".into(), json!(remaining));
         }
+    }
+    if let Some(transform) = request.transform(&negotiated)? {
+        let served = |object: &Object| conversion::to_served(resource, object).into_owned();
+        let body = transform.list(&items, metadata, &served)?;
+        return Ok(json_bytes(
+            StatusCode::OK,
+            serde_json::to_vec(&body).unwrap_or_default(),
+        ));
     }
     let items: Vec<Value> = items
         .into_iter()

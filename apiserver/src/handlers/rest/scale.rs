@@ -188,10 +188,11 @@ pub(super) async fn scale(
         let view = scale_of(&parent, &shape);
         let wanted = match request.method {
             Method::GET => {
+                let body = request.scale_response(&view)?.unwrap_or(view);
                 return Ok(json_bytes(
                     StatusCode::OK,
-                    serde_json::to_vec(&view).unwrap_or_default(),
-                ))
+                    serde_json::to_vec(&body).unwrap_or_default(),
+                ));
             }
             Method::PUT => serde_json::from_slice::<Value>(&body).map_err(|error| {
                 ApiError::new(Reason::BadRequest, format!("error decoding Scale: {error}"))

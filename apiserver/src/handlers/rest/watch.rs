@@ -23,6 +23,7 @@ use crate::registry::ResourceInfo;
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::status::{ApiError, Reason};
 use crate::storage::Revision;
+use crate::table::{Transform, WatchTransform};
 use crate::watch::{self, EventType, Start, SubscribeError, WatchEvent};
 
 /// How often bookmarks are sent to watchers that allow them.
@@ -95,7 +96,9 @@ pub(super) async fn watch(
     context: &ApiContext,
     request: &RestRequest,
 ) -> Result<Response, ApiError> {
+    let negotiated = request.negotiate(true)?;
     let query = parse_query(&request.query, &request.resource)?;
+    let transform = request.transform(&negotiated)?.map(Transform::watch);
     let prefix = storage_prefix(&request.resource);
     if let Start::After(revision) = query.start {
         let current = context
@@ -126,6 +129,7 @@ pub(super) async fn watch(
         key_prefix: namespace_prefix,
         labels: query.labels,
         fields: query.fields,
+        transform,
     };
     let (lines, receiver) = mpsc::channel(LINE_BUFFER);
     match cache.subscribe(query.start) {
@@ -171,6 +175,8 @@ struct Filter {
     key_prefix: Option<String>,
     labels: LabelSelector,
     fields: FieldSelector,
+    /// This watcher's `Table` or metadata-only conversion, if it asked for one.
+    transform: Option<WatchTransform>,
 }
 
 impl Filter {
@@ -188,8 +194,14 @@ impl Filter {
     }
 
     /// The event's wire form: shared by all watchers, unless the object is stored in
-    /// another version than this watcher reads (then converted for this watcher).
-    fn encode(&self, event: &WatchEvent) -> Bytes {
+    /// another version than this watcher reads, or the watcher asked for tables or
+    /// metadata (then converted for this watcher).
+    fn encode(&mut self, event: &WatchEvent) -> Bytes {
+        if let Some(transform) = self.transform.as_mut() {
+            let resource = &self.resource;
+            let served = |object: &Object| conversion::to_served(resource, object).into_owned();
+            return watch::encode_line(event.kind, &transform.object(&event.object, &served));
+        }
         if event.object.str_field("apiVersion") == Some(self.api_version.as_str()) {
             return event.encoded();
         }
@@ -203,7 +215,7 @@ impl Filter {
 
     /// The event as this watcher sees it: unchanged, retyped by a selector transition, or
     /// not at all.
-    fn view(&self, event: &Arc<WatchEvent>) -> Option<Bytes> {
+    fn view(&mut self, event: &Arc<WatchEvent>) -> Option<Bytes> {
         if !self.in_scope(&event.key) {
             return None;
         }
@@ -249,6 +261,31 @@ struct Watcher {
 }
 
 impl Watcher {
+    /// A bookmark at `revision`, converted like every other event for watchers that asked
+    /// for tables or metadata.
+    fn bookmark(&mut self, revision: Revision, initial_events_end: bool) -> Bytes {
+        let Some(transform) = self.filter.transform.as_mut() else {
+            return watch::bookmark(&self.api_version, &self.kind, revision, initial_events_end);
+        };
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("resourceVersion".to_owned(), json!(revision.to_string()));
+        if initial_events_end {
+            metadata.insert(
+                "annotations".to_owned(),
+                json!({"k8s.io/initial-events-end": "true"}),
+            );
+        }
+        let mut object = serde_json::Map::new();
+        object.insert("kind".to_owned(), json!(self.kind));
+        object.insert("apiVersion".to_owned(), json!(self.api_version));
+        object.insert("metadata".to_owned(), Value::Object(metadata));
+        let object = Object(object);
+        watch::encode_line(
+            EventType::Bookmark,
+            &transform.object(&object, &|object: &Object| object.clone()),
+        )
+    }
+
     async fn run(
         mut self,
         subscription: watch::Subscription,
@@ -268,7 +305,7 @@ impl Watcher {
             }
         }
         if initial_events_end {
-            let line = watch::bookmark(&self.api_version, &self.kind, after, true);
+            let line = self.bookmark(after, true);
             if self.lines.send(line).await.is_err() {
                 return;
             }
@@ -282,7 +319,7 @@ impl Watcher {
                 () = &mut deadline => break,
                 () = self.lines.closed() => return,
                 _ = bookmark_timer.tick(), if self.bookmarks => {
-                    let line = watch::bookmark(&self.api_version, &self.kind, self.last_sent, false);
+                    let line = self.bookmark(self.last_sent, false);
                     if self.lines.send(line).await.is_err() {
                         return;
                     }

@@ -238,41 +238,20 @@ fn check_namespace(request: &RestRequest, object: &mut Object) -> Result<(), Api
     }
 }
 
-/// Names that must be DNS labels rather than subdomains.
-fn name_is_label(resource: &ResourceInfo) -> bool {
-    matches!(
-        (resource.group, resource.plural),
-        ("", "namespaces") | ("", "services") | ("", "replicationcontrollers")
-    ) || matches!(
-        resource.group,
-        "apps" if matches!(resource.plural, "deployments" | "statefulsets" | "daemonsets" | "replicasets")
-    )
-}
-
-/// Metadata validation common to every kind.
-fn validate_meta(resource: &ResourceInfo, object: &Object) -> Result<(), ApiError> {
+/// Metadata validation common to every kind: the problems, to report alone or with the
+/// kind's own (upstream lists both in one 422).
+fn meta_errors(resource: &ResourceInfo, object: &Object) -> Vec<FieldError> {
     let name = object.name().unwrap_or_default();
-    let mut errors = Vec::new();
-    let problems = if name_is_label(resource) {
-        validation::dns1123_label(name)
-    } else {
-        validation::dns1123_subdomain(name)
-    };
-    errors.extend(
-        problems
-            .iter()
-            .map(|problem| FieldError::invalid("metadata.name", name, problem)),
-    );
+    let mut errors: Vec<FieldError> = crate::strategy::name_problems(resource, name)
+        .iter()
+        .map(|problem| FieldError::invalid("metadata.name", name, problem))
+        .collect();
     for (key, value) in object.labels() {
         for problem in validation::qualified_name(key) {
             errors.push(FieldError::invalid("metadata.labels", key, &problem));
         }
         for problem in validation::label_value(value) {
-            errors.push(FieldError::invalid(
-                format!("metadata.labels: Invalid value: {value:?}"),
-                value,
-                &problem,
-            ));
+            errors.push(FieldError::invalid("metadata.labels", value, &problem));
         }
     }
     let annotations = object
@@ -280,20 +259,25 @@ fn validate_meta(resource: &ResourceInfo, object: &Object) -> Result<(), ApiErro
         .and_then(|meta| meta.get("annotations"))
         .and_then(Value::as_object);
     for key in annotations.into_iter().flat_map(|map| map.keys()) {
-        for problem in validation::qualified_name(key) {
+        for problem in validation::qualified_name(&key.to_lowercase()) {
             errors.push(FieldError::invalid("metadata.annotations", key, &problem));
         }
     }
+    errors
+}
+
+/// Metadata validation common to every kind, as a 422 on its own.
+fn validate_meta(resource: &ResourceInfo, object: &Object) -> Result<(), ApiError> {
+    let errors = meta_errors(resource, object);
     if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(validation::invalid(
-            resource.kind,
-            resource.group,
-            name,
-            errors,
-        ))
+        return Ok(());
     }
+    Err(validation::invalid(
+        resource.kind,
+        resource.group,
+        object.name().unwrap_or_default(),
+        errors,
+    ))
 }
 
 fn generated_name(prefix: &str) -> String {
@@ -400,7 +384,10 @@ pub(super) async fn insert_new(
             }
         }
     }
-    validate_meta(resource, &object)?;
+    let meta_problems = meta_errors(resource, &object);
+    if context.strategies.get(resource).is_none() {
+        validate_meta(resource, &object)?;
+    }
     if resource.plural != "namespaces" {
         check_namespace_lifecycle(context, request).await?;
     }
@@ -434,9 +421,25 @@ pub(super) async fn insert_new(
     let name = object.name().unwrap_or_default().to_owned();
     let strategy = context.strategies.get(resource);
     if let Some(strategy) = strategy {
-        strategy
+        let prepared = strategy
             .before_create(context.store.as_ref(), &mut object)
-            .await?;
+            .await;
+        if !meta_problems.is_empty() {
+            if prepared.is_ok() {
+                strategy
+                    .create_failed(context.store.as_ref(), &object)
+                    .await;
+            }
+            let (kind, group) = (resource.kind, resource.group);
+            return Err(validation::invalid_with(
+                kind,
+                group,
+                &name,
+                meta_problems,
+                prepared.err(),
+            ));
+        }
+        prepared?;
     }
     if let Some(custom) = &request.custom {
         crate::crd::admit(custom, &mut object)?;
