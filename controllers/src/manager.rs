@@ -59,6 +59,8 @@ fn loops(
         hpa::build(informers, shared.clone(), options.hpa_sync_period),
         disruption::build(informers, shared.clone()),
         quota::build(informers, shared.clone()),
+        crate::gc::build(shared.clone()),
+        crate::namespace::build(informers, shared.clone()),
         serviceaccount::build(informers, shared.clone()),
         endpoints::build(informers, shared.clone()),
     ]

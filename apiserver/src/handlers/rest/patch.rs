@@ -162,8 +162,13 @@ pub(super) async fn patch(
         let old = object::from_storage(&current.value, current.mod_revision)?;
         let old = conversion::to_served(&request.resource, &old);
         let patched = apply(&request.resource, kind, &old, &patch)?;
-        // A resourceVersion in the patch is a precondition, as upstream treats it.
-        let expected = patched.resource_version()?;
+        // A resourceVersion the patch itself sets (not the one the stored object already
+        // carries) is a precondition, as upstream treats it; otherwise a lost race retries.
+        let expected = if patched.meta_str("resourceVersion") == old.meta_str("resourceVersion") {
+            None
+        } else {
+            patched.resource_version()?
+        };
         if expected.is_some_and(|expected| expected != current.mod_revision) {
             return Err(request.conflict(&name));
         }
