@@ -17,7 +17,7 @@ LOG="${TMPDIR:-/tmp}/ferrokube-install-deps.log"
 : >"$LOG"
 
 APT_PACKAGES=(
-  etcd-server etcd-client protobuf-compiler
+  etcd-server etcd-client protobuf-compiler libprotobuf-dev
   containerd runc containernetworking-plugins
   iptables conntrack busybox-static
   docker-registry skopeo

@@ -18,7 +18,7 @@ use kube::runtime::watcher;
 use kube::runtime::WatchStreamExt;
 use kube::{Client, Resource};
 use serde::de::DeserializeOwned;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// How many changes a slow subscriber may lag behind before it is resynced from the cache.
 const BUFFER: usize = 4096;
@@ -61,10 +61,27 @@ impl<K> Watched for K where
 {
 }
 
+/// Whether a shared cache has been filled by its first list, for any number of waiters.
+/// kube-runtime's `Store::wait_until_ready` wakes only the last of several tasks awaiting the
+/// same store, so loops sharing a cache wait on this instead.
+#[derive(Clone, Debug)]
+pub struct Ready(watch::Receiver<bool>);
+
+impl Ready {
+    /// Waits until the cache is filled; false if it never will be (its watcher is gone).
+    pub async fn wait(&self) -> bool {
+        let mut filled = self.0.clone();
+        let outcome = filled.wait_for(|ready| *ready).await.is_ok();
+        outcome
+    }
+}
+
 /// A loop's view of one resource: the shared cache and the changes after subscribing.
 pub struct Subscription<K: Watched> {
     /// Every object of the type, kept current by the shared watcher.
     pub store: Store<K>,
+    /// Resolves once `store` holds the first full list.
+    pub ready: Ready,
     changes: broadcast::Receiver<Change<K>>,
 }
 
@@ -124,6 +141,7 @@ struct Entry<K: Watched> {
     store: Store<K>,
     writer: Writer<K>,
     sender: broadcast::Sender<Change<K>>,
+    filled: watch::Sender<bool>,
 }
 
 impl<K: Watched> Entry<K> {
@@ -133,6 +151,7 @@ impl<K: Watched> Entry<K> {
             store,
             writer,
             sender: broadcast::channel(BUFFER).0,
+            filled: watch::channel(false).0,
         }
     }
 }
@@ -147,6 +166,7 @@ impl<K: Watched> Informer for Entry<K> {
             store,
             mut writer,
             sender,
+            filled,
         } = *self;
         let api: Api<K> = Api::all(client);
         let mut relisted: Vec<ObjectRef<K>> = Vec::new();
@@ -174,6 +194,9 @@ impl<K: Watched> Informer for Entry<K> {
                             Vec::new()
                         };
                         writer.apply_watcher_event(&event);
+                        if matches!(event, watcher::Event::InitDone) {
+                            filled.send_replace(true);
+                        }
                         let _ = match event {
                             watcher::Event::Apply(object) | watcher::Event::InitApply(object) => {
                                 sender.send(Change::Applied(Arc::new(object)))
@@ -229,8 +252,14 @@ impl Informers {
     pub fn subscribe<K: Watched>(&mut self) -> Subscription<K> {
         self.with_entry(|entry: &Entry<K>| Subscription {
             store: entry.store.clone(),
+            ready: Ready(entry.filled.subscribe()),
             changes: entry.sender.subscribe(),
         })
+    }
+
+    /// Whether the cache of type `K` has been filled, for loops that only read it.
+    pub fn ready<K: Watched>(&mut self) -> Ready {
+        self.with_entry(|entry: &Entry<K>| Ready(entry.filled.subscribe()))
     }
 
     /// The cache of type `K` only, for loops that read it without reacting to it.

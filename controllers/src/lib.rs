@@ -3,13 +3,17 @@
 #![forbid(unsafe_code)]
 
 mod api_resources;
+mod clock;
 mod connect;
+mod cronjob;
 mod disruption;
 mod endpoints;
 mod error;
+mod events;
 mod gc;
 mod hpa;
 mod informers;
+mod job;
 mod leader;
 mod manager;
 mod namespace;
@@ -19,11 +23,14 @@ mod quantity;
 mod quota;
 mod serviceaccount;
 mod shared;
+mod ttlafterfinished;
+mod workloads;
 mod workqueue;
 
+pub use clock::{Clock, SharedClock, SystemClock, TestClock};
 pub use connect::{connect, ConnectError};
 pub use error::ControllerError;
-pub use informers::{Change, Informers, Subscription, Watched};
+pub use informers::{Change, Informers, Ready, Subscription, Watched};
 pub use leader::{LeaderElection, LeaseConfig};
 pub use manager::{run, ManagerOptions};
 pub use nodelifecycle::NodeTiming;

@@ -25,6 +25,8 @@ pub struct ManagerOptions {
     pub pod_gc_period: std::time::Duration,
     /// How often autoscalers are evaluated (upstream: 15 s).
     pub hpa_sync_period: std::time::Duration,
+    /// The time the Job, CronJob and TTL loops go by (a `TestClock` in tests).
+    pub clock: crate::SharedClock,
 }
 
 impl Default for ManagerOptions {
@@ -36,6 +38,7 @@ impl Default for ManagerOptions {
             node_timing: NodeTiming::default(),
             pod_gc_period: podgc::PERIOD,
             hpa_sync_period: hpa::SYNC_PERIOD,
+            clock: std::sync::Arc::new(crate::SystemClock),
         }
     }
 }
@@ -59,10 +62,14 @@ fn loops(
         hpa::build(informers, shared.clone(), options.hpa_sync_period),
         disruption::build(informers, shared.clone()),
         quota::build(informers, shared.clone()),
-        crate::gc::build(shared.clone()),
-        crate::namespace::build(informers, shared.clone()),
         serviceaccount::build(informers, shared.clone()),
         endpoints::build(informers, shared.clone()),
+        crate::job::build(informers, shared.clone(), options.clock.clone()),
+        crate::cronjob::build(informers, shared.clone(), options.clock.clone()),
+        crate::ttlafterfinished::build(informers, shared.client.clone(), options.clock.clone()),
+        crate::gc::build(shared.clone()),
+        crate::workloads::build(informers, shared.clone()),
+        crate::namespace::build(informers, shared.clone()),
     ]
 }
 

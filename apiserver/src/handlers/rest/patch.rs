@@ -18,8 +18,9 @@ use crate::patch::{strategic_merge, StrategicMergeError};
 use crate::registry::{storage_key, ResourceInfo};
 use crate::status::{ApiError, Reason};
 
-/// Attempts before a patch that keeps losing races gives up with 409.
-const MAX_ATTEMPTS: usize = 8;
+/// Attempts before a patch (or an unconditional update) that keeps losing races gives up
+/// with 409.
+pub(super) const MAX_ATTEMPTS: usize = 8;
 
 /// The patch formats we apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -186,7 +186,9 @@ pub(super) async fn scale(
             .ok_or_else(|| request.not_found(&name))?;
         let mut parent = object::from_storage(&current.value, current.mod_revision)?;
         let view = scale_of(&parent, &shape);
-        let wanted = match request.method {
+        // A resourceVersion the client sent is a precondition; the one a patch inherits from
+        // the current Scale is not (a lost race then retries, as upstream's patch does).
+        let (wanted, sent) = match request.method {
             Method::GET => {
                 let body = request.scale_response(&view)?.unwrap_or(view);
                 return Ok(json_bytes(
@@ -194,20 +196,23 @@ pub(super) async fn scale(
                     serde_json::to_vec(&body).unwrap_or_default(),
                 ));
             }
-            Method::PUT => serde_json::from_slice::<Value>(&body).map_err(|error| {
-                ApiError::new(Reason::BadRequest, format!("error decoding Scale: {error}"))
-            })?,
+            Method::PUT => {
+                let wanted = serde_json::from_slice::<Value>(&body).map_err(|error| {
+                    ApiError::new(Reason::BadRequest, format!("error decoding Scale: {error}"))
+                })?;
+                (wanted.clone(), wanted)
+            }
             Method::PATCH => {
                 let patch: Value = serde_json::from_slice(&body).map_err(|error| {
                     ApiError::new(Reason::BadRequest, format!("error decoding patch: {error}"))
                 })?;
                 let mut patched = view.clone();
                 merge_patch(&mut patched, &patch);
-                patched
+                (patched, patch)
             }
             _ => return Err(super::method_not_allowed()),
         };
-        let expected = wanted
+        let expected = sent
             .get("metadata")
             .and_then(|meta| meta.get("resourceVersion"))
             .and_then(Value::as_str)

@@ -516,17 +516,25 @@ pub(super) async fn update(
         request.target.namespace.as_deref(),
         &name,
     );
-    let current = context
-        .store
-        .get(&key, None)
-        .await
-        .map_err(|error| request.storage_error(&name, error))?
-        .ok_or_else(|| request.not_found(&name))?;
-    if expected.is_some_and(|expected| expected != current.mod_revision) {
-        return Err(request.conflict(&name));
+    // Without a resourceVersion the update is unconditional, as upstream allows: a race
+    // lost to another writer is retried against the newer object instead of refused.
+    for _ in 0..super::patch::MAX_ATTEMPTS {
+        let current = context
+            .store
+            .get(&key, None)
+            .await
+            .map_err(|error| request.storage_error(&name, error))?
+            .ok_or_else(|| request.not_found(&name))?;
+        if expected.is_some_and(|expected| expected != current.mod_revision) {
+            return Err(request.conflict(&name));
+        }
+        let attempt = object.clone();
+        match commit_update(context, request, &manager, &name, &key, &current, attempt).await {
+            Err(error) if error.reason == Reason::Conflict && expected.is_none() => continue,
+            other => return other.map(|response| with_warnings(response, &warnings)),
+        }
     }
-    let response = commit_update(context, request, &manager, &name, &key, &current, object).await?;
-    Ok(with_warnings(response, &warnings))
+    Err(request.conflict(&name))
 }
 
 /// Checks an object sent to replace `name`: type, fields, namespace, name and metadata.
