@@ -2,8 +2,7 @@
 //! waits for leadership, then runs the reflectors and loops until leadership is lost or the
 //! process stops.
 
-use futures::future::{select_all, BoxFuture};
-use futures::FutureExt;
+use futures::future::BoxFuture;
 use kube::Client;
 
 use crate::leader::{LeaderElection, LeaseConfig};
@@ -69,6 +68,8 @@ fn loops(
         crate::ttlafterfinished::build(informers, shared.client.clone(), options.clock.clone()),
         crate::gc::build(shared.clone()),
         crate::workloads::build(informers, shared.clone()),
+        crate::statefulset::build(informers, shared.clone()),
+        crate::daemonset::build(informers, shared.clone()),
         crate::namespace::build(informers, shared.clone()),
     ]
 }
@@ -91,7 +92,24 @@ pub async fn run(client: Client, options: ManagerOptions) {
     let mut informers = Informers::new(client);
     let mut tasks = loops(&mut informers, &shared, &options);
     tasks.extend(informers.start());
-    let work = select_all(tasks).map(|_| ());
+    // Each loop is a task of its own (they spread over the cores); should one end, which
+    // only a bug or a panic makes happen, the manager stops (dropping the set aborts the
+    // rest) and says so, rather than running on with a loop missing.
+    let mut running = tokio::task::JoinSet::new();
+    for task in tasks {
+        running.spawn(task);
+    }
+    let work = async move {
+        match running.join_next().await {
+            Some(Ok(())) => {
+                tracing::error!("a control loop ended; stopping the controller manager")
+            }
+            Some(Err(error)) => {
+                tracing::error!(%error, "a control loop failed; stopping the controller manager");
+            }
+            None => {}
+        }
+    };
     match &election {
         Some(election) => {
             futures::pin_mut!(work);

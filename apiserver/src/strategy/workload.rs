@@ -231,6 +231,10 @@ impl Strategy for WorkloadStrategy {
         if self.0 == WorkloadKind::Job {
             super::job_selector::generate(object);
         }
+        if self.0 == WorkloadKind::DaemonSet {
+            let given = template_generation(object).filter(|generation| *generation >= 1);
+            set_template_generation(object, given.unwrap_or(1));
+        }
         let value = Value::Object(object.0.clone());
         let errors = match self.0 {
             WorkloadKind::Job => batch::validate_job(&value),
@@ -247,6 +251,23 @@ impl Strategy for WorkloadStrategy {
         new: &mut Object,
     ) -> Result<(), ApiError> {
         default_workload(self.0, new);
+        if self.0 == WorkloadKind::DaemonSet {
+            // Clients cannot set it; a new template bumps it.
+            let current = template_generation(old).unwrap_or(1);
+            let template = |object: &Object| {
+                object
+                    .0
+                    .get("spec")
+                    .and_then(|spec| spec.get("template"))
+                    .cloned()
+            };
+            let bumped = if template(old) == template(new) {
+                current
+            } else {
+                current + 1
+            };
+            set_template_generation(new, bumped);
+        }
         let old_value = Value::Object(old.0.clone());
         let new_value = Value::Object(new.0.clone());
         let errors = match self.0 {
@@ -255,6 +276,36 @@ impl Strategy for WorkloadStrategy {
             kind => apps::validate_update(kind, &old_value, &new_value),
         };
         self.0.reject(new, errors)
+    }
+}
+
+/// The annotation apps/v1 DaemonSets carry upstream's `spec.templateGeneration` in: the
+/// DaemonSet controller labels its pods `pod-template-generation` with it.
+const TEMPLATE_GENERATION: &str = "deprecated.daemonset.template.generation";
+
+fn template_generation(object: &Object) -> Option<i64> {
+    object
+        .metadata()?
+        .get("annotations")?
+        .get(TEMPLATE_GENERATION)?
+        .as_str()?
+        .parse()
+        .ok()
+}
+
+fn set_template_generation(object: &mut Object, generation: i64) {
+    let annotations = object
+        .metadata_mut()
+        .entry("annotations")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !annotations.is_object() {
+        *annotations = Value::Object(Map::new());
+    }
+    if let Some(annotations) = annotations.as_object_mut() {
+        annotations.insert(
+            TEMPLATE_GENERATION.to_owned(),
+            Value::String(generation.to_string()),
+        );
     }
 }
 

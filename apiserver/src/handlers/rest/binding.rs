@@ -13,9 +13,6 @@ use crate::registry::storage_key;
 use crate::status::{ApiError, Reason};
 use crate::storage::StorageError;
 
-/// Attempts before a binding that keeps losing races gives up with 409.
-const MAX_ATTEMPTS: usize = 8;
-
 /// Binds the pod the path names to the node the Binding's target names.
 pub(super) async fn bind(
     context: &ApiContext,
@@ -47,7 +44,7 @@ pub(super) async fn bind(
         request.target.namespace.as_deref(),
         &name,
     );
-    for _ in 0..MAX_ATTEMPTS {
+    for _ in 0..super::RACE_ATTEMPTS {
         let current = context
             .store
             .get(&key, None)

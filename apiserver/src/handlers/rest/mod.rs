@@ -27,6 +27,11 @@ use crate::request_info::{self, ApiPath, ResourcePath};
 use crate::status::{ApiError, Reason};
 use crate::storage::{StorageError, Store};
 
+/// Attempts a write that lost a race to another writer gets before a 409: upstream's
+/// `GuaranteedUpdate` retries until it wins when the client set no precondition; bounded
+/// here so that a key written without pause still gets an answer.
+const RACE_ATTEMPTS: usize = 64;
+
 /// Largest request body accepted, as upstream (3 MiB).
 pub const MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
 

@@ -18,10 +18,6 @@ use crate::patch::{strategic_merge, StrategicMergeError};
 use crate::registry::{storage_key, ResourceInfo};
 use crate::status::{ApiError, Reason};
 
-/// Attempts before a patch (or an unconditional update) that keeps losing races gives up
-/// with 409.
-pub(super) const MAX_ATTEMPTS: usize = 8;
-
 /// The patch formats we apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum PatchType {
@@ -153,7 +149,7 @@ pub(super) async fn patch(
         request.target.namespace.as_deref(),
         &name,
     );
-    for _ in 0..MAX_ATTEMPTS {
+    for _ in 0..super::RACE_ATTEMPTS {
         let current = context
             .store
             .get(&key, None)
@@ -221,7 +217,7 @@ async fn apply_patch(
         request.target.namespace.as_deref(),
         &name,
     );
-    for _ in 0..MAX_ATTEMPTS {
+    for _ in 0..super::RACE_ATTEMPTS {
         let current = context
             .store
             .get(&key, None)

@@ -14,9 +14,6 @@ use crate::registry::storage_key;
 use crate::status::{ApiError, Reason};
 use crate::storage::StorageError;
 
-/// Attempts before a scale update that keeps losing races gives up with 409.
-const MAX_ATTEMPTS: usize = 8;
-
 /// `matchLabels` (and `matchExpressions` with `In`) as the label selector string Scale
 /// status reports.
 fn selector_string(spec: &Value) -> String {
@@ -177,7 +174,7 @@ pub(super) async fn scale(
         _ => super::managed::field_manager(request, "UpdateOptions")?,
     };
     let shape = ScaleShape::of(request);
-    for _ in 0..MAX_ATTEMPTS {
+    for _ in 0..super::RACE_ATTEMPTS {
         let current = context
             .store
             .get(&key, None)

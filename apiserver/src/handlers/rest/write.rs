@@ -518,7 +518,7 @@ pub(super) async fn update(
     );
     // Without a resourceVersion the update is unconditional, as upstream allows: a race
     // lost to another writer is retried against the newer object instead of refused.
-    for _ in 0..super::patch::MAX_ATTEMPTS {
+    for _ in 0..super::RACE_ATTEMPTS {
         let current = context
             .store
             .get(&key, None)
