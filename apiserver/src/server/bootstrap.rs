@@ -42,6 +42,42 @@ pub async fn ensure_system_namespaces(store: &dyn Store) -> Result<(), StorageEr
     Ok(())
 }
 
+/// The PriorityClasses upstream creates at start-up, with its descriptions.
+const SYSTEM_PRIORITY_CLASSES: &[(&str, i64, &str)] = &[
+    (
+        "system-node-critical",
+        2_000_001_000,
+        "Used for system critical pods that must not be moved from their current node.",
+    ),
+    (
+        "system-cluster-critical",
+        2_000_000_000,
+        "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.",
+    ),
+];
+
+/// Creates the two system PriorityClasses that do not exist yet.
+pub async fn ensure_system_priority_classes(store: &dyn Store) -> Result<(), ApiError> {
+    for (name, value, description) in SYSTEM_PRIORITY_CLASSES {
+        let class = json!({
+            "kind": "PriorityClass",
+            "apiVersion": "scheduling.k8s.io/v1",
+            "metadata": {
+                "name": name,
+                "uid": uuid::Uuid::new_v4().to_string(),
+                "creationTimestamp": now_rfc3339(),
+                "generation": 1,
+            },
+            "value": value,
+            "globalDefault": false,
+            "description": description,
+            "preemptionPolicy": "PreemptLowerPriority",
+        });
+        create_if_absent(store, &format!("/registry/priorityclasses/{name}"), &class).await?;
+    }
+    Ok(())
+}
+
 /// Creates the `kubernetes` Service in `default` (ClusterIP = the first service IP, port 443
 /// to the API server's port) and its Endpoints and EndpointSlice, as upstream's endpoint
 /// reconciler keeps them. Existing objects are kept; the endpoints follow the current

@@ -106,6 +106,7 @@ pub async fn run(
     let registry = Arc::new(RegistryHandle::new(Registry::builtin()));
     let strategies = Strategies::new(options.service_cidr);
     bootstrap::ensure_system_namespaces(store.as_ref()).await?;
+    bootstrap::ensure_system_priority_classes(store.as_ref()).await?;
     let advertise = match options.bind_address {
         ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         ip => ip,

@@ -46,6 +46,9 @@ pub enum EventKind {
     Updated,
     /// The key was removed.
     Deleted,
+    /// Nothing under the watched prefix changed up to `kv.mod_revision` (the key is empty):
+    /// sent only by [`Store::watch_progress`], so that a cache knows it is current.
+    Progress,
 }
 
 /// One change, delivered in revision order by [`Store::watch`].
@@ -151,6 +154,23 @@ pub trait Store: Send + Sync + 'static {
     /// missing. A compacted `after` fails with [`StorageError::Compacted`], from this call or
     /// as the stream's first item.
     async fn watch(&self, prefix: &str, after: Revision) -> Result<WatchStream, StorageError>;
+
+    /// [`Store::watch`], plus [`EventKind::Progress`] events when the store has committed
+    /// changes past the last event sent that were all outside `prefix`. Backends that cannot
+    /// tell send none (this default) and answer false to [`Store::reports_progress`].
+    async fn watch_progress(
+        &self,
+        prefix: &str,
+        after: Revision,
+    ) -> Result<WatchStream, StorageError> {
+        self.watch(prefix, after).await
+    }
+
+    /// Whether [`Store::watch_progress`] reports progress: then a watch cache that has seen
+    /// the store's current revision is known to be current.
+    fn reports_progress(&self) -> bool {
+        false
+    }
 
     /// Drops history older than `revision`: reads and watches from before it then fail with
     /// [`StorageError::Compacted`]. Compacting to an already compacted revision is a no-op.

@@ -20,6 +20,7 @@ mod names;
 mod networking;
 mod pod;
 mod pod_defaults;
+mod pod_priority;
 mod podspec;
 mod priority;
 mod quantity;

@@ -121,9 +121,11 @@ fn reject(object: &Object, errors: Vec<FieldError>) -> Result<(), ApiError> {
 
 #[async_trait]
 impl Strategy for PodStrategy {
-    async fn before_create(&self, _store: &dyn Store, object: &mut Object) -> Result<(), ApiError> {
+    async fn before_create(&self, store: &dyn Store, object: &mut Object) -> Result<(), ApiError> {
         let spec = object_at(&mut object.0, "spec");
         default_pod_spec(spec);
+        super::pod_priority::admit(store, object).await?;
+        let spec = object_at(&mut object.0, "spec");
         admit_pod_spec(spec);
         reject(object, validate(object))?;
         let qos = qos_class(object_at(&mut object.0, "spec"));

@@ -3,6 +3,8 @@
 //! `PartialObjectMetadata` or a `PartialObjectMetadataList`, for get, list and each event of
 //! a watch, as upstream's `transformObject` builds them.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde_json::{json, Map, Value};
 
@@ -220,7 +222,7 @@ impl Transform {
     /// item into the version served.
     pub fn list(
         &self,
-        items: &[Object],
+        items: &[Arc<Object>],
         metadata: Map<String, Value>,
         served: &dyn Fn(&Object) -> Object,
     ) -> Result<Value, ApiError> {
@@ -229,7 +231,7 @@ impl Transform {
                 let context = Context {
                     now: Timestamp::now(),
                 };
-                let mut order: Vec<&Object> = items.iter().collect();
+                let mut order: Vec<&Object> = items.iter().map(|item| &**item).collect();
                 if let Some(compare) = self.convertor.order() {
                     order.sort_by(|a, b| compare(Node::Root(&a.0), Node::Root(&b.0)));
                 }

@@ -43,6 +43,28 @@ pub struct Subscription {
     pub after: Revision,
 }
 
+/// Objects of a cache as of one revision, in key order.
+#[derive(Clone)]
+pub struct Snapshot {
+    /// Storage key and object.
+    pub items: Arc<[(String, Arc<Object>)]>,
+    /// The revision the objects are current at.
+    pub revision: Revision,
+}
+
+/// Snapshots kept for the later pages of paged lists (upstream keeps cache snapshots for
+/// continuations too): a handful, briefly; an expired one sends the page to the store.
+const KEPT_SNAPSHOTS: usize = 8;
+/// How long a kept snapshot serves continuations.
+const KEPT_FOR: Duration = Duration::from_secs(60);
+
+/// A snapshot kept for continuations, with the prefix it covers.
+struct Kept {
+    prefix: String,
+    taken: std::time::Instant,
+    snapshot: Snapshot,
+}
+
 /// Why a watcher cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum SubscribeError {
@@ -68,12 +90,15 @@ struct State {
     oldest: Revision,
     ready: bool,
     live: broadcast::Sender<Arc<WatchEvent>>,
+    /// `revision` (once ready), for readers waiting for the cache to catch up.
+    reached: tokio::sync::watch::Sender<Revision>,
 }
 
 /// The cache of one storage prefix.
 pub struct WatchCache {
     state: Arc<RwLock<State>>,
     feeder: JoinHandle<()>,
+    kept: std::sync::Mutex<VecDeque<Kept>>,
 }
 
 impl WatchCache {
@@ -87,9 +112,14 @@ impl WatchCache {
             oldest: 0,
             ready: false,
             live,
+            reached: tokio::sync::watch::channel(0).0,
         }));
         let feeder = tokio::spawn(feed(store, prefix, Arc::clone(&state)));
-        Self { state, feeder }
+        Self {
+            state,
+            feeder,
+            kept: std::sync::Mutex::new(VecDeque::new()),
+        }
     }
 
     /// The revision the cache has reached (0 until loaded).
@@ -106,6 +136,84 @@ impl WatchCache {
         self.state
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits (up to `timeout`) until the cache has applied every change up to `revision`,
+    /// as upstream's consistent reads from the cache do; false if it did not get there.
+    pub async fn wait_for(&self, revision: Revision, timeout: Duration) -> bool {
+        let mut reached = {
+            let state = self.read();
+            if !state.ready {
+                return false;
+            }
+            state.reached.subscribe()
+        };
+        let caught_up = tokio::time::timeout(timeout, reached.wait_for(|at| *at >= revision)).await;
+        matches!(caught_up, Ok(Ok(_)))
+    }
+
+    /// The cached objects whose keys start with `prefix` (the cache's own prefix or a
+    /// namespace under it) and sort after `after_key`, with the revision they are current
+    /// at: a consistent snapshot taken under the lock the feeder applies events with.
+    pub fn snapshot(&self, prefix: &str) -> Option<Snapshot> {
+        use std::ops::Bound;
+        let state = self.read();
+        if !state.ready {
+            return None;
+        }
+        let items = state
+            .objects
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .map(|(key, object)| (key.clone(), Arc::clone(object)))
+            .collect();
+        Some(Snapshot {
+            items,
+            revision: state.revision,
+        })
+    }
+
+    /// The cached object under `key` (`None`: absent at the cache's revision).
+    pub fn object(&self, key: &str) -> Option<Arc<Object>> {
+        self.read().objects.get(key).cloned()
+    }
+
+    /// Keeps `snapshot` of `prefix` for the continuations of a paged list.
+    pub fn keep(&self, prefix: &str, snapshot: &Snapshot) {
+        let mut kept = self
+            .kept
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if kept
+            .iter()
+            .any(|k| k.prefix == prefix && k.snapshot.revision == snapshot.revision)
+        {
+            return;
+        }
+        kept.retain(|k| k.taken.elapsed() < KEPT_FOR);
+        while kept.len() >= KEPT_SNAPSHOTS {
+            kept.pop_front();
+        }
+        kept.push_back(Kept {
+            prefix: prefix.to_owned(),
+            taken: std::time::Instant::now(),
+            snapshot: snapshot.clone(),
+        });
+    }
+
+    /// A kept snapshot of `prefix` at `revision`, if still kept.
+    pub fn kept(&self, prefix: &str, revision: Revision) -> Option<Snapshot> {
+        let kept = self
+            .kept
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        kept.iter()
+            .find(|k| {
+                k.prefix == prefix
+                    && k.snapshot.revision == revision
+                    && k.taken.elapsed() < KEPT_FOR
+            })
+            .map(|k| k.snapshot.clone())
     }
 
     /// Registers a watcher. Under the lock the feeder holds while applying an event, so every
@@ -184,6 +292,7 @@ async fn feed(store: Arc<dyn Store>, prefix: String, state: Arc<RwLock<State>>) 
                     state.revision = revision;
                     state.oldest = revision;
                     state.ready = true;
+                    state.reached.send_replace(revision);
                     if reloaded {
                         // Watchers of the old feed cannot be continued without a gap.
                         state.live = broadcast::channel(LIVE_BUFFER).0;
@@ -240,10 +349,12 @@ async fn follow(
     after: Revision,
     state: &RwLock<State>,
 ) -> Result<(), StorageError> {
-    let mut stream = store.watch(prefix, after).await?;
+    let mut stream = store.watch_progress(prefix, after).await?;
     while let Some(event) = stream.next().await {
         let event = event?;
-        if let Some(event) = convert(event) {
+        if event.kind == storage::EventKind::Progress {
+            advance(state, event.revision());
+        } else if let Some(event) = convert(event) {
             apply(state, event);
         }
     }
@@ -261,13 +372,12 @@ fn convert(event: storage::Event) -> Option<WatchEvent> {
             None
         }
     };
-    let prev = event
-        .prev_kv
-        .as_ref()
-        .and_then(|kv| decode(kv, kv.mod_revision));
+    // The previous object is the cached one (`apply` fills it in), not decoded again.
+    let prev = None;
     let (kind, object) = match event.kind {
         storage::EventKind::Created => (EventType::Added, decode(&event.kv, revision)?),
         storage::EventKind::Updated => (EventType::Modified, decode(&event.kv, revision)?),
+        storage::EventKind::Progress => return None,
         storage::EventKind::Deleted => {
             // Upstream reports a deleted object as it last was, at the deletion's revision.
             let last = event.prev_kv.as_ref()?;
@@ -277,11 +387,25 @@ fn convert(event: storage::Event) -> Option<WatchEvent> {
     Some(WatchEvent::new(kind, event.kv.key, revision, object, prev))
 }
 
-fn apply(state: &RwLock<State>, event: WatchEvent) {
-    let event = Arc::new(event);
+/// The store is past `revision` with no change under the prefix: the cache is current there.
+fn advance(state: &RwLock<State>, revision: Revision) {
     let mut state = state
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if revision > state.revision {
+        state.revision = revision;
+        state.reached.send_replace(revision);
+    }
+}
+
+fn apply(state: &RwLock<State>, mut event: WatchEvent) {
+    let mut state = state
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if event.kind != EventType::Added {
+        event.prev = state.objects.get(&event.key).cloned();
+    }
+    let event = Arc::new(event);
     match event.kind {
         EventType::Deleted => {
             state.objects.remove(&event.key);
@@ -293,6 +417,7 @@ fn apply(state: &RwLock<State>, event: WatchEvent) {
         }
     }
     state.revision = event.revision;
+    state.reached.send_replace(event.revision);
     state.history.push_back(Arc::clone(&event));
     while state.history.len() > HISTORY {
         if let Some(dropped) = state.history.pop_front() {

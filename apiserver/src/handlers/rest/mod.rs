@@ -2,6 +2,7 @@
 //! (parse the path, look the resource up, check the verb, run it against the store).
 
 mod binding;
+mod list_json;
 mod managed;
 mod negotiate;
 mod patch;

@@ -1,10 +1,13 @@
 //! get and list.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Map};
 
 use super::{json_bytes, query_value, ApiContext, RestRequest};
 use crate::conversion;
@@ -21,13 +24,18 @@ pub(super) async fn get(context: &ApiContext, request: &RestRequest) -> Result<R
     let negotiated = request.negotiate(false)?;
     let name = request.target.name.as_deref().unwrap_or_default();
     let key = storage_key(&request.resource, request.target.namespace.as_deref(), name);
-    let kv = context
-        .store
-        .get(&key, None)
-        .await
-        .map_err(|error| request.storage_error(name, error))?
-        .ok_or_else(|| request.not_found(name))?;
-    let stored = object::from_storage(&kv.value, kv.mod_revision)?;
+    let stored = match get_cached(context, request, &key).await {
+        Some(cached) => cached.ok_or_else(|| request.not_found(name))?,
+        None => {
+            let kv = context
+                .store
+                .get(&key, None)
+                .await
+                .map_err(|error| request.storage_error(name, error))?
+                .ok_or_else(|| request.not_found(name))?;
+            Arc::new(object::from_storage(&kv.value, kv.mod_revision)?)
+        }
+    };
     let object = conversion::to_served(&request.resource, &stored);
     if let Some(transform) = request.transform(&negotiated)? {
         let body = transform.single(&stored, &object)?;
@@ -37,6 +45,29 @@ pub(super) async fn get(context: &ApiContext, request: &RestRequest) -> Result<R
         ));
     }
     Ok(json_bytes(StatusCode::OK, object.to_json()))
+}
+
+/// The object from the watch cache once it has caught up with the store (a consistent
+/// read, as a list from the cache): `Some(None)` when it does not exist; `None` when the
+/// cache cannot answer, and the store does.
+async fn get_cached(
+    context: &ApiContext,
+    request: &RestRequest,
+    key: &str,
+) -> Option<Option<Arc<Object>>> {
+    if !context.store.reports_progress() {
+        return None;
+    }
+    let current = context.store.current_revision().await.ok()?;
+    let cache = context
+        .watch_caches
+        .get(&storage_prefix(&request.resource))
+        .await
+        .ok()?;
+    if !cache.wait_for(current, CACHE_WAIT).await {
+        return None;
+    }
+    Some(cache.object(key))
 }
 
 /// The continue token: upstream's shape, so tokens look alike to clients that log them.
@@ -178,7 +209,23 @@ fn parse_list_query(
     })
 }
 
-/// `GET` on a collection.
+/// How long a list waits for the watch cache to catch up with the store before reading the
+/// store itself (upstream waits up to 3 s too).
+const CACHE_WAIT: Duration = Duration::from_secs(3);
+
+/// One page of a list, before encoding.
+struct ListPage {
+    items: Vec<Arc<Object>>,
+    revision: Revision,
+    /// The key to continue after, when the page is full and more may follow.
+    next_key: Option<String>,
+    /// Items left after the page (only known when nothing is filtered).
+    remaining: Option<u64>,
+}
+
+/// `GET` on a collection. Reads at the latest revision or "not older than" one are served
+/// from the watch cache once it has caught up, as upstream's consistent reads from cache:
+/// no decoding, no store scan. Exact revisions and continuations read the store.
 pub(super) async fn list(
     context: &ApiContext,
     request: &RestRequest,
@@ -191,9 +238,18 @@ pub(super) async fn list(
         prefix.push('/');
     }
     let query = parse_list_query(&request.query, &storage_prefix(resource), resource)?;
-    let (mut revision, mut after_key) = match (&query.continue_from, query.revision) {
-        (Some((revision, key)), _) => (Some(*revision), Some(key.clone())),
-        (None, ReadAt::Exact(revision)) => (Some(revision), None),
+    // Without progress reports a cache cannot tell it is current, so the store answers.
+    let from_cache = context.store.reports_progress();
+    let cached = match (&query.continue_from, query.revision) {
+        _ if !from_cache => None,
+        (None, ReadAt::Latest) => {
+            let current = context
+                .store
+                .current_revision()
+                .await
+                .map_err(|error| request.storage_error("", error))?;
+            list_cached(context, request, &prefix, &query, CacheRead::Fresh(current)).await
+        }
         (None, ReadAt::NotOlderThan(wanted)) => {
             let current = context
                 .store
@@ -206,9 +262,126 @@ pub(super) async fn list(
                     format!("Too large resource version: {wanted}, current: {current}"),
                 ));
             }
-            (None, None)
+            list_cached(context, request, &prefix, &query, CacheRead::Fresh(wanted)).await
         }
-        (None, ReadAt::Latest) => (None, None),
+        (Some((revision, key)), _) => {
+            let read = CacheRead::Continue(*revision, key.clone());
+            list_cached(context, request, &prefix, &query, read).await
+        }
+        _ => None,
+    };
+    let page = match cached {
+        Some(page) => page,
+        None => list_stored(context, request, &prefix, &query).await?,
+    };
+    let mut metadata = Map::new();
+    metadata.insert("resourceVersion".into(), json!(page.revision.to_string()));
+    if let Some(key) = page.next_key {
+        metadata.insert(
+            "continue".into(),
+            json!(encode_continue(
+                page.revision,
+                &key,
+                &storage_prefix(resource)
+            )),
+        );
+        if let Some(remaining) = page.remaining {
+            metadata.insert("remainingItemCount".into(), json!(remaining));
+        }
+    }
+    if let Some(transform) = request.transform(&negotiated)? {
+        let served = |object: &Object| conversion::to_served(resource, object).into_owned();
+        let body = transform.list(&page.items, metadata, &served)?;
+        return Ok(json_bytes(
+            StatusCode::OK,
+            serde_json::to_vec(&body).unwrap_or_default(),
+        ));
+    }
+    Ok(json_bytes(
+        StatusCode::OK,
+        super::list_json::encode(resource, &metadata, &page.items),
+    ))
+}
+
+/// Where a list read from the watch cache starts.
+enum CacheRead {
+    /// A new list, once the cache has reached this revision.
+    Fresh(Revision),
+    /// A later page of a list served from the cache: its snapshot's revision and the last
+    /// key already sent.
+    Continue(Revision, String),
+}
+
+/// The page from the watch cache; `None` when the cache cannot serve it (not there in time,
+/// or the continued snapshot no longer kept): the store then answers.
+async fn list_cached(
+    context: &ApiContext,
+    request: &RestRequest,
+    prefix: &str,
+    query: &ListQuery,
+    read: CacheRead,
+) -> Option<ListPage> {
+    let cache = context
+        .watch_caches
+        .get(&storage_prefix(&request.resource))
+        .await
+        .ok()?;
+    let (snapshot, start) = match read {
+        CacheRead::Fresh(revision) => {
+            if !cache.wait_for(revision, CACHE_WAIT).await {
+                tracing::debug!(%prefix, revision, "watch cache behind; listing from the store");
+                return None;
+            }
+            (cache.snapshot(prefix)?, 0)
+        }
+        CacheRead::Continue(revision, after_key) => {
+            let snapshot = cache.kept(prefix, revision)?;
+            let start = snapshot
+                .items
+                .partition_point(|(key, _)| key.as_str() <= after_key.as_str());
+            (snapshot, start)
+        }
+    };
+    let filtering = !query.labels.0.is_empty() || !query.fields.0.is_empty();
+    let mut items = Vec::new();
+    let mut next_key = None;
+    let mut remaining = None;
+    let total = snapshot.items.len();
+    for (index, (key, object)) in snapshot.items.iter().enumerate().skip(start) {
+        if filtering && !selected(&request.resource, object, query) {
+            continue;
+        }
+        items.push(Arc::clone(object));
+        let left = total - index - 1;
+        if query.limit.is_some_and(|limit| items.len() >= limit) {
+            if left > 0 {
+                next_key = Some(key.clone());
+                remaining = (!filtering).then(|| u64::try_from(left).unwrap_or(u64::MAX));
+                cache.keep(prefix, &snapshot);
+            }
+            break;
+        }
+    }
+    Some(ListPage {
+        items,
+        revision: snapshot.revision,
+        next_key,
+        remaining,
+    })
+}
+
+/// The page read from the store (at the query's revision, or the continuation's).
+async fn list_stored(
+    context: &ApiContext,
+    request: &RestRequest,
+    prefix: &str,
+    query: &ListQuery,
+) -> Result<ListPage, ApiError> {
+    let resource = &request.resource;
+    let (mut revision, mut after_key) = match (&query.continue_from, query.revision) {
+        (Some((revision, key)), _) => (Some(*revision), Some(key.clone())),
+        (None, ReadAt::Exact(revision)) => (Some(revision), None),
+        (None, _) => (None, None),
     };
     let filtering = !query.labels.0.is_empty() || !query.fields.0.is_empty();
     let mut items = Vec::new();
@@ -219,7 +392,7 @@ pub(super) async fn list(
         let page = context
             .store
             .list(ListRequest {
-                prefix: prefix.clone(),
+                prefix: prefix.to_owned(),
                 after_key: after_key.take(),
                 revision,
                 limit: query.limit.map(|limit| limit - items.len()),
@@ -240,10 +413,10 @@ pub(super) async fn list(
         let last = page.items.last().map(|kv| kv.key.clone());
         for kv in page.items {
             let object = object::from_storage(&kv.value, kv.mod_revision)?;
-            if filtering && !selected(resource, &object, &query) {
+            if filtering && !selected(resource, &object, query) {
                 continue;
             }
-            items.push(object);
+            items.push(Arc::new(object));
         }
         let full = query.limit.is_some_and(|limit| items.len() >= limit);
         if !more {
@@ -258,44 +431,12 @@ pub(super) async fn list(
         }
         after_key = last;
     }
-    let mut metadata = Map::new();
-    metadata.insert("resourceVersion".into(), json!(read_at.to_string()));
-    if let Some(key) = next_key {
-        metadata.insert(
-            "continue".into(),
-            json!(encode_continue(read_at, &key, &storage_prefix(resource))),
-        );
-        if let Some(remaining) = remaining {
-            metadata.insert("remainingItemCount".into(), json!(remaining));
-        }
-    }
-    if let Some(transform) = request.transform(&negotiated)? {
-        let served = |object: &Object| conversion::to_served(resource, object).into_owned();
-        let body = transform.list(&items, metadata, &served)?;
-        return Ok(json_bytes(
-            StatusCode::OK,
-            serde_json::to_vec(&body).unwrap_or_default(),
-        ));
-    }
-    let items: Vec<Value> = items
-        .into_iter()
-        .map(|object| {
-            let mut object = conversion::to_served(resource, &object).into_owned();
-            object.0.shift_remove("kind");
-            object.0.shift_remove("apiVersion");
-            Value::Object(object.0)
-        })
-        .collect();
-    let body = json!({
-        "kind": format!("{}List", resource.kind),
-        "apiVersion": resource.api_version(),
-        "metadata": metadata,
-        "items": items,
-    });
-    Ok(json_bytes(
-        StatusCode::OK,
-        serde_json::to_vec(&body).unwrap_or_default(),
-    ))
+    Ok(ListPage {
+        items,
+        revision: read_at,
+        next_key,
+        remaining,
+    })
 }
 
 fn selected(resource: &crate::registry::ResourceInfo, object: &Object, query: &ListQuery) -> bool {

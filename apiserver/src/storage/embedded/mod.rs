@@ -53,6 +53,30 @@ pub struct EmbeddedStore {
 }
 
 impl EmbeddedStore {
+    async fn start_watch(
+        &self,
+        prefix: &str,
+        after: Revision,
+        progress: bool,
+    ) -> Result<WatchStream, StorageError> {
+        let marks = self.readers.read(schema::Marks::read).await?;
+        if after < marks.compacted {
+            return Err(StorageError::Compacted {
+                requested: after,
+                compacted: marks.compacted,
+            });
+        }
+        Ok(watch::spawn(
+            Arc::clone(&self.readers),
+            &self.published.events,
+            watch::Scope {
+                prefix,
+                after,
+                progress,
+            },
+        ))
+    }
+
     /// Opens (or creates) the store in `dir` with default options.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, StorageError> {
         Self::open_with(dir, EmbeddedOptions::default())
@@ -212,19 +236,19 @@ impl Store for EmbeddedStore {
     }
 
     async fn watch(&self, prefix: &str, after: Revision) -> Result<WatchStream, StorageError> {
-        let marks = self.readers.read(schema::Marks::read).await?;
-        if after < marks.compacted {
-            return Err(StorageError::Compacted {
-                requested: after,
-                compacted: marks.compacted,
-            });
-        }
-        Ok(watch::spawn(
-            Arc::clone(&self.readers),
-            &self.published.events,
-            prefix,
-            after,
-        ))
+        self.start_watch(prefix, after, false).await
+    }
+
+    async fn watch_progress(
+        &self,
+        prefix: &str,
+        after: Revision,
+    ) -> Result<WatchStream, StorageError> {
+        self.start_watch(prefix, after, true).await
+    }
+
+    fn reports_progress(&self) -> bool {
+        true
     }
 
     async fn compact(&self, revision: Revision) -> Result<(), StorageError> {

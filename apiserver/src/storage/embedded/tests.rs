@@ -75,3 +75,46 @@ async fn compaction_bounds_history() -> TestResult {
     assert_eq!(churn.value, Bytes::from_static(b"4999"));
     Ok(())
 }
+
+#[tokio::test]
+async fn progress_watches_report_changes_outside_their_prefix() -> TestResult {
+    use crate::storage::EventKind;
+
+    let dir = tempfile::tempdir()?;
+    let store = EmbeddedStore::open(dir.path())?;
+    assert!(store.reports_progress());
+    let start = store.current_revision().await?;
+    let mut plain = store.watch("/a/", start).await?;
+    let mut progress = store.watch_progress("/a/", start).await?;
+    // Caught up from the start: progress at the current revision.
+    let first = next(&mut progress).await?.ok_or("stream ended")??;
+    assert_eq!((first.kind, first.revision()), (EventKind::Progress, start));
+    // A change elsewhere is progress; a change under the prefix is itself.
+    let elsewhere = store.create("/b/x", Bytes::from_static(b"1")).await?;
+    let event = next(&mut progress).await?.ok_or("stream ended")??;
+    assert_eq!(
+        (event.kind, event.revision(), event.kv.key.as_str()),
+        (EventKind::Progress, elsewhere.mod_revision, "")
+    );
+    let inside = store.create("/a/x", Bytes::from_static(b"2")).await?;
+    let event = next(&mut progress).await?.ok_or("stream ended")??;
+    assert_eq!(
+        (event.kind, event.revision()),
+        (EventKind::Created, inside.mod_revision)
+    );
+    // The plain watch only ever sees the change under its prefix.
+    let event = next(&mut plain).await?.ok_or("stream ended")??;
+    assert_eq!(
+        (event.kind, event.revision()),
+        (EventKind::Created, inside.mod_revision)
+    );
+    Ok(())
+}
+
+/// The next item of a watch, or an error if none comes within five seconds.
+async fn next(
+    stream: &mut crate::storage::WatchStream,
+) -> Result<Option<Result<crate::storage::Event, StorageError>>, tokio::time::error::Elapsed> {
+    use futures::StreamExt;
+    tokio::time::timeout(std::time::Duration::from_secs(5), stream.next()).await
+}

@@ -10,27 +10,37 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::reader::{self, KeyRange, ReaderPool};
-use crate::storage::{Event, Revision, StorageError, WatchStream};
+use crate::storage::{Event, EventKind, KeyValue, Revision, StorageError, WatchStream};
 
 /// Log rows read per catch-up query.
 const REPLAY_PAGE: usize = 1024;
 /// Events buffered per watcher before the watcher waits for its consumer.
 const WATCHER_BUFFER: usize = 1024;
 
+/// What a watcher follows.
+pub(super) struct Scope<'a> {
+    /// Keys under this prefix.
+    pub prefix: &'a str,
+    /// Changes after this revision.
+    pub after: Revision,
+    /// Whether to report progress past changes outside the prefix.
+    pub progress: bool,
+}
+
 /// Starts a watcher task; it ends when the returned stream is dropped.
 pub(super) fn spawn(
     readers: Arc<ReaderPool>,
     published: &broadcast::Sender<Arc<[Event]>>,
-    prefix: &str,
-    after: Revision,
+    scope: Scope<'_>,
 ) -> WatchStream {
     // Subscribe before replaying: every commit is then either in the replay or received.
     let batches = published.subscribe();
     let (sender, receiver) = mpsc::channel(WATCHER_BUFFER);
     let watcher = Watcher {
         readers,
-        range: KeyRange::prefix(prefix),
-        last: after,
+        range: KeyRange::prefix(scope.prefix),
+        last: scope.after,
+        progress: scope.progress,
         sender,
     };
     tokio::spawn(watcher.run(batches));
@@ -42,6 +52,8 @@ struct Watcher {
     range: KeyRange,
     /// Every change up to this revision has been handled (sent or filtered out).
     last: Revision,
+    /// Report progress past changes outside the range.
+    progress: bool,
     sender: mpsc::Sender<Result<Event, StorageError>>,
 }
 
@@ -89,6 +101,8 @@ impl Watcher {
     }
 
     async fn deliver(&mut self, batch: &[Event]) -> Result<(), Stop> {
+        // The revision the consumer knows about: the last event sent or reported.
+        let mut reported = self.last;
         for event in batch {
             if event.revision() <= self.last {
                 continue;
@@ -96,7 +110,11 @@ impl Watcher {
             self.last = event.revision();
             if self.range.contains(&event.kv.key) {
                 self.send(event.clone()).await?;
+                reported = self.last;
             }
+        }
+        if self.progress && self.last > reported {
+            self.send(progress(self.last)).await?;
         }
         Ok(())
     }
@@ -121,6 +139,9 @@ impl Watcher {
                 }
             } else {
                 self.last = self.last.max(page.revision);
+                if self.progress {
+                    self.send(progress(self.last)).await?;
+                }
                 return Ok(());
             }
         }
@@ -128,5 +149,19 @@ impl Watcher {
 
     async fn send(&self, event: Event) -> Result<(), Stop> {
         self.sender.send(Ok(event)).await.map_err(|_| Stop::Gone)
+    }
+}
+
+/// A progress event: nothing in range changed up to `revision`.
+fn progress(revision: Revision) -> Event {
+    Event {
+        kind: EventKind::Progress,
+        kv: KeyValue {
+            key: String::new(),
+            value: bytes::Bytes::new(),
+            create_revision: 0,
+            mod_revision: revision,
+        },
+        prev_kv: None,
     }
 }
