@@ -10,6 +10,10 @@ use ferrokube_apiserver::server::{self, ServerOptions};
 use ferrokube_apiserver::strategy::ServiceCidr;
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc, for the API server's many short-lived JSON allocations (see Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// A Kubernetes cluster that stock tools cannot tell from the real one.
 #[derive(Parser)]
 #[command(name = "ferrokube", version)]
@@ -26,6 +30,8 @@ enum Command {
     Apiserver(ControlPlane),
     /// Runs the controller manager alone, against the API server a kubeconfig names.
     ControllerManager(Component),
+    /// Runs the scheduler alone, against the API server a kubeconfig names.
+    Scheduler(Component),
 }
 
 /// Flags of a component that is a client of the API server.
@@ -87,6 +93,14 @@ fn main() -> Result<()> {
                 }
             })?;
         }
+        Command::Scheduler(flags) => {
+            runtime.block_on(async {
+                tokio::select! {
+                    result = scheduler(flags.kubeconfig, !flags.no_leader_elect) => result,
+                    () = termination() => Ok(()),
+                }
+            })?;
+        }
         Command::Server(flags) => runtime.block_on(control_plane(flags, true))?,
         Command::Apiserver(flags) => runtime.block_on(control_plane(flags, false))?,
     }
@@ -109,9 +123,15 @@ async fn control_plane(flags: ControlPlane, components: bool) -> Result<()> {
         service_cidr: flags.service_cidr,
     };
     if components {
+        let scheduler_kubeconfig = kubeconfig.clone();
         tokio::spawn(async move {
             if let Err(error) = controller_manager(kubeconfig, true).await {
                 tracing::error!(%error, "controller manager stopped");
+            }
+        });
+        tokio::spawn(async move {
+            if let Err(error) = scheduler(scheduler_kubeconfig, true).await {
+                tracing::error!(%error, "scheduler stopped");
             }
         });
     }
@@ -143,6 +163,31 @@ async fn controller_manager(kubeconfig: PathBuf, leader_elect: bool) -> Result<(
     }
     loop {
         ferrokube_controllers::run(client.clone(), options.clone()).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Runs the scheduler against the API server `kubeconfig` names, waiting for it to serve,
+/// and standing again as a candidate whenever leadership is lost.
+async fn scheduler(kubeconfig: PathBuf, leader_elect: bool) -> Result<()> {
+    let client = loop {
+        if kubeconfig.exists() {
+            match ferrokube_controllers::connect(&kubeconfig).await {
+                Ok((client, _)) if client.apiserver_version().await.is_ok() => break client,
+                Ok(_) => {}
+                Err(error) => tracing::debug!(%error, "waiting for the API server"),
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let mut options = ferrokube_scheduler::SchedulerOptions::default();
+    if !leader_elect {
+        options.lease = None;
+    }
+    loop {
+        if let Err(error) = ferrokube_scheduler::run(client.clone(), options.clone()).await {
+            tracing::warn!(%error, "scheduler stopped; standing again");
+        }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
