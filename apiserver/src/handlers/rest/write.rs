@@ -401,7 +401,10 @@ pub(super) async fn insert_new(
     if object.0.contains_key("spec") {
         object.metadata_mut().insert("generation".into(), json!(1));
     }
-    if resource.subresources.iter().any(|sub| sub.name == "status") {
+    // Nodes allow every field, status included, to be set on create (a kubelet registers
+    // its node with its capacity), as upstream's node strategy does; others start empty.
+    let keeps_status = resource.group.is_empty() && resource.plural == "nodes";
+    if !keeps_status && resource.subresources.iter().any(|sub| sub.name == "status") {
         object.set("status", json!({}));
     }
     if resource.plural == "namespaces" {
