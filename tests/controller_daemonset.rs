@@ -6,6 +6,10 @@
 
 #[path = "support/kubelet.rs"]
 mod kubelet;
+#[path = "support/manager.rs"]
+mod manager;
+
+use manager::{eventually, Cluster};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -13,7 +17,6 @@ use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
 use ferrokube_controllers::{ManagerOptions, NodeTiming};
-use ferrokube_testkit::ServerProcess;
 use futures::StreamExt;
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
@@ -22,18 +25,6 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::{json, Value};
-
-struct Cluster {
-    server: ServerProcess,
-    client: Client,
-    manager: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        self.manager.abort();
-    }
-}
 
 impl Cluster {
     fn pods(&self) -> Api<Pod> {
@@ -47,57 +38,18 @@ impl Cluster {
     fn nodes(&self) -> Api<Node> {
         Api::all(self.client.clone())
     }
-
-    fn kubectl(&self, args: &[&str]) -> Result<String> {
-        Ok(self.server.kubectl_ok(args)?)
-    }
 }
 
 async fn cluster() -> Result<Cluster> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter("info,ferrokube_controllers=debug")
-        .try_init();
-    let server =
-        ServerProcess::start_apiserver(std::path::Path::new(env!("CARGO_BIN_EXE_ferrokube")), &[])?;
-    let (client, _) = ferrokube_controllers::connect(&server.kubeconfig()).await?;
-    let manager = tokio::spawn(ferrokube_controllers::run(
-        client.clone(),
-        ManagerOptions {
-            lease: None,
-            // The test's nodes send no heartbeats; they must not turn unreachable.
-            node_timing: NodeTiming {
-                grace_period: Duration::from_secs(3600),
-                monitor_period: Duration::from_secs(5),
-            },
-            ..ManagerOptions::default()
+    Cluster::start(ManagerOptions {
+        // The test's nodes send no heartbeats; they must not turn unreachable.
+        node_timing: NodeTiming {
+            grace_period: Duration::from_secs(3600),
+            monitor_period: Duration::from_secs(5),
         },
-    ));
-    Ok(Cluster {
-        server,
-        client,
-        manager,
+        ..ManagerOptions::default()
     })
-}
-
-/// Polls `check` until it gives a value or `seconds` pass.
-async fn eventually<T, F, Fut>(what: &str, seconds: u64, mut check: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<T>>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-    let mut last_error = None;
-    loop {
-        match check().await {
-            Ok(Some(value)) => return Ok(value),
-            Ok(None) => {}
-            Err(error) => last_error = Some(error),
-        }
-        if tokio::time::Instant::now() > deadline {
-            bail!("timed out waiting for {what} (last error: {last_error:?})");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    .await
 }
 
 async fn add_node(cluster: &Cluster, name: &str, labels: Value, taints: Value) -> Result<()> {

@@ -4,6 +4,10 @@
 
 #[path = "support/kubelet.rs"]
 mod kubelet;
+#[path = "support/manager.rs"]
+mod manager;
+
+use manager::eventually;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,7 +15,6 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use ferrokube_controllers::{Clock, ManagerOptions, TestClock};
-use ferrokube_testkit::ServerProcess;
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::batch::v1::{CronJob, Job, JobCondition};
 use k8s_openapi::api::core::v1::Pod;
@@ -19,66 +22,28 @@ use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::{json, Value};
 
+/// The harness's cluster with the test clock the time-driven loops go by.
 struct Cluster {
-    server: ServerProcess,
-    client: Client,
+    base: manager::Cluster,
     clock: Arc<TestClock>,
-    manager: tokio::task::JoinHandle<()>,
 }
 
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        self.manager.abort();
+impl std::ops::Deref for Cluster {
+    type Target = manager::Cluster;
+
+    fn deref(&self) -> &manager::Cluster {
+        &self.base
     }
 }
 
 async fn cluster() -> Result<Cluster> {
-    // FERROKUBE_TEST_LOG=ferrokube_controllers=debug shows what the loops do.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env(
-            "FERROKUBE_TEST_LOG",
-        ))
-        .with_writer(std::io::stderr)
-        .try_init();
-    let server =
-        ServerProcess::start_apiserver(std::path::Path::new(env!("CARGO_BIN_EXE_ferrokube")), &[])?;
-    let (client, _) = ferrokube_controllers::connect(&server.kubeconfig()).await?;
     let clock = Arc::new(TestClock::new(Timestamp::now()));
-    let manager = tokio::spawn(ferrokube_controllers::run(
-        client.clone(),
-        ManagerOptions {
-            lease: None,
-            clock: clock.clone(),
-            ..ManagerOptions::default()
-        },
-    ));
-    Ok(Cluster {
-        server,
-        client,
-        clock,
-        manager,
+    let base = manager::Cluster::start(ManagerOptions {
+        clock: clock.clone(),
+        ..ManagerOptions::default()
     })
-}
-
-/// Polls `check` until it gives a value or `seconds` pass.
-async fn eventually<T, F, Fut>(what: &str, seconds: u64, mut check: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<T>>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-    let mut last_error = None;
-    loop {
-        match check().await {
-            Ok(Some(value)) => return Ok(value),
-            Ok(None) => {}
-            Err(error) => last_error = Some(error),
-        }
-        if tokio::time::Instant::now() > deadline {
-            bail!("timed out waiting for {what} (last error: {last_error:?})");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    .await?;
+    Ok(Cluster { base, clock })
 }
 
 fn job_spec(name: &str, spec: Value) -> Result<Job> {

@@ -4,6 +4,10 @@
 
 #[path = "support/kubelet.rs"]
 mod kubelet;
+#[path = "support/manager.rs"]
+mod manager;
+
+use manager::{eventually, Cluster};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -11,7 +15,6 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use ferrokube_controllers::ManagerOptions;
-use ferrokube_testkit::ServerProcess;
 use futures::StreamExt;
 use jiff::Timestamp;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
@@ -20,18 +23,6 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 use serde_json::{json, Value};
-
-struct Cluster {
-    server: ServerProcess,
-    client: Client,
-    manager: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        self.manager.abort();
-    }
-}
 
 impl Cluster {
     fn pods(&self) -> Api<Pod> {
@@ -45,52 +36,10 @@ impl Cluster {
     fn deployments(&self) -> Api<Deployment> {
         Api::namespaced(self.client.clone(), "default")
     }
-
-    fn kubectl(&self, args: &[&str]) -> Result<String> {
-        Ok(self.server.kubectl_ok(args)?)
-    }
 }
 
 async fn cluster() -> Result<Cluster> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter("info,ferrokube_controllers=debug,kube_runtime=debug")
-        .try_init();
-    let server =
-        ServerProcess::start_apiserver(std::path::Path::new(env!("CARGO_BIN_EXE_ferrokube")), &[])?;
-    let (client, _) = ferrokube_controllers::connect(&server.kubeconfig()).await?;
-    let manager = tokio::spawn(ferrokube_controllers::run(
-        client.clone(),
-        ManagerOptions {
-            lease: None,
-            ..ManagerOptions::default()
-        },
-    ));
-    Ok(Cluster {
-        server,
-        client,
-        manager,
-    })
-}
-
-/// Polls `check` until it gives a value or `seconds` pass.
-async fn eventually<T, F, Fut>(what: &str, seconds: u64, mut check: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<Option<T>>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
-    let mut last_error = None;
-    loop {
-        match check().await {
-            Ok(Some(value)) => return Ok(value),
-            Ok(None) => {}
-            Err(error) => last_error = Some(error),
-        }
-        if tokio::time::Instant::now() > deadline {
-            bail!("timed out waiting for {what} (last error: {last_error:?})");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    Cluster::start(ManagerOptions::default()).await
 }
 
 fn template(app: &str, image: &str) -> Value {
