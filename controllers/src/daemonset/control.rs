@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
-use kube::api::{Api, DeleteParams, PostParams};
+use kube::api::{Api, DeleteParams};
 use kube::ResourceExt;
 
 use super::affinity::bind_to_node;
@@ -17,7 +17,8 @@ use super::tolerations::add_daemon_tolerations;
 use super::view::{View, TEMPLATE_GENERATION_LABEL};
 use super::Context;
 use crate::history::POD_REVISION_LABEL;
-use crate::workloads::error::{api_message, is_namespace_terminating, is_not_found, SyncError};
+use crate::workloads::error::{api_message, is_not_found, SyncError};
+use crate::workloads::podcontrol::create::{create_pod, Owner};
 use crate::workloads::podcontrol::{pod_from_template, slow_start, SLOW_START_INITIAL_BATCH};
 
 /// Upstream's `BurstReplicas` for DaemonSets: the most pods one sync creates or deletes.
@@ -57,32 +58,13 @@ async fn create_on(
     api: &Api<Pod>,
     pod: Pod,
 ) -> Result<(), kube::Error> {
-    let reference = view_reference(view);
-    match api.create(&PostParams::default(), &pod).await {
-        Ok(created) => {
-            if let Some(uid) = created.metadata.uid.as_deref() {
-                context.expectations.created(&view.uid, uid);
-            }
-            context.events.normal(
-                reference,
-                "SuccessfulCreate",
-                "Create",
-                format!("Created pod: {}", created.name_any()),
-            );
-            Ok(())
-        }
-        // Every create fails in a terminating namespace; nothing to report.
-        Err(error) if is_namespace_terminating(&error) => Ok(()),
-        Err(error) => {
-            context.events.warning(
-                reference,
-                "FailedCreate",
-                "Create",
-                format!("Error creating: {}", api_message(&error)),
-            );
-            Err(error)
-        }
-    }
+    let owner = Owner {
+        uid: &view.uid,
+        reference: view_reference(view),
+        expectations: &context.expectations,
+        events: &context.events,
+    };
+    create_pod(api, &pod, owner).await
 }
 
 async fn delete_one(

@@ -6,13 +6,14 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams, PostParams};
+use kube::api::{Api, DeleteParams};
 use kube::ResourceExt;
 
 use super::kind::{ReplicaKind, View};
 use super::Context;
-use crate::workloads::error::{api_message, is_namespace_terminating, is_not_found, SyncError};
+use crate::workloads::error::{api_message, is_not_found, SyncError};
 use crate::workloads::podcontrol::claim::{adopt, release, Claimer, Decision};
+use crate::workloads::podcontrol::create::{create_pod, Owner};
 use crate::workloads::podcontrol::pods::{is_active, node_name};
 use crate::workloads::podcontrol::ranking::{sort_for_deletion, Ranked};
 use crate::workloads::podcontrol::{pod_from_template, slow_start, SLOW_START_INITIAL_BATCH};
@@ -203,31 +204,13 @@ pub async fn manage_replicas<K: ReplicaKind>(
         let (_, failure) = slow_start(count, SLOW_START_INITIAL_BATCH, || {
             let (api, pod, reference) = (&api, &pod, reference.clone());
             async move {
-                match api.create(&PostParams::default(), pod).await {
-                    Ok(created) => {
-                        if let Some(uid) = created.metadata.uid.as_deref() {
-                            context.expectations.created(&view.uid, uid);
-                        }
-                        context.events.normal(
-                            reference,
-                            "SuccessfulCreate",
-                            "Create",
-                            format!("Created pod: {}", created.name_any()),
-                        );
-                        Ok(())
-                    }
-                    // Every create fails in a terminating namespace; nothing to report.
-                    Err(error) if is_namespace_terminating(&error) => Ok(()),
-                    Err(error) => {
-                        context.events.warning(
-                            reference,
-                            "FailedCreate",
-                            "Create",
-                            format!("Error creating: {}", api_message(&error)),
-                        );
-                        Err(error)
-                    }
-                }
+                let owner = Owner {
+                    uid: &view.uid,
+                    reference,
+                    expectations: &context.expectations,
+                    events: &context.events,
+                };
+                create_pod(api, pod, owner).await
             }
         })
         .await;
