@@ -31,7 +31,17 @@ enum Command {
     /// Runs the controller manager alone, against the API server a kubeconfig names.
     ControllerManager(Component),
     /// Runs the scheduler alone, against the API server a kubeconfig names.
-    Scheduler(Component),
+    Scheduler(SchedulerFlags),
+}
+
+/// The scheduler's flags: a component's, and kube-scheduler's `--config`.
+#[derive(Args)]
+struct SchedulerFlags {
+    #[command(flatten)]
+    component: Component,
+    /// A `KubeSchedulerConfiguration` file (kubescheduler.config.k8s.io/v1, YAML or JSON).
+    #[arg(long)]
+    config: Option<PathBuf>,
 }
 
 /// Flags of a component that is a client of the API server.
@@ -94,9 +104,15 @@ fn main() -> Result<()> {
             })?;
         }
         Command::Scheduler(flags) => {
+            let config = flags
+                .config
+                .as_deref()
+                .map(ferrokube_scheduler::config::load)
+                .transpose()?;
+            let component = flags.component;
             runtime.block_on(async {
                 tokio::select! {
-                    result = scheduler(flags.kubeconfig, !flags.no_leader_elect) => result,
+                    result = scheduler(component.kubeconfig, !component.no_leader_elect, config) => result,
                     () = termination() => Ok(()),
                 }
             })?;
@@ -130,7 +146,7 @@ async fn control_plane(flags: ControlPlane, components: bool) -> Result<()> {
             }
         });
         tokio::spawn(async move {
-            if let Err(error) = scheduler(scheduler_kubeconfig, true).await {
+            if let Err(error) = scheduler(scheduler_kubeconfig, true, None).await {
                 tracing::error!(%error, "scheduler stopped");
             }
         });
@@ -167,9 +183,14 @@ async fn controller_manager(kubeconfig: PathBuf, leader_elect: bool) -> Result<(
     }
 }
 
-/// Runs the scheduler against the API server `kubeconfig` names, waiting for it to serve,
-/// and standing again as a candidate whenever leadership is lost.
-async fn scheduler(kubeconfig: PathBuf, leader_elect: bool) -> Result<()> {
+/// Runs the scheduler against the API server `kubeconfig` names (with `config`'s profiles
+/// when given), waiting for it to serve, and standing again as a candidate whenever
+/// leadership is lost.
+async fn scheduler(
+    kubeconfig: PathBuf,
+    leader_elect: bool,
+    config: Option<ferrokube_scheduler::config::SchedulerConfig>,
+) -> Result<()> {
     let client = loop {
         if kubeconfig.exists() {
             match ferrokube_controllers::connect(&kubeconfig).await {
@@ -180,7 +201,10 @@ async fn scheduler(kubeconfig: PathBuf, leader_elect: bool) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let mut options = ferrokube_scheduler::SchedulerOptions::default();
+    let mut options = ferrokube_scheduler::SchedulerOptions {
+        config,
+        ..Default::default()
+    };
     if !leader_elect {
         options.lease = None;
     }

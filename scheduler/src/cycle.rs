@@ -59,12 +59,20 @@ pub enum CycleError {
 /// Upstream's `numFeasibleNodesToFind` with the adaptive percentage: every node in small
 /// clusters, a shrinking share (at least 100 nodes) in large ones.
 pub fn num_feasible_nodes_to_find(total: usize) -> usize {
+    num_feasible_nodes_with(total, 0)
+}
+
+/// Upstream's `numFeasibleNodesToFind` with `percentageOfNodesToScore` (0: adaptive).
+pub fn num_feasible_nodes_with(total: usize, percentage: u32) -> usize {
     const MIN_FEASIBLE: usize = 100;
     const MIN_PERCENT: usize = 5;
     if total < MIN_FEASIBLE {
         return total;
     }
-    let percent = 50usize.saturating_sub(total / 125).max(MIN_PERCENT);
+    let percent = match usize::try_from(percentage) {
+        Ok(p) if p > 0 => p,
+        _ => 50usize.saturating_sub(total / 125).max(MIN_PERCENT),
+    };
     (total * percent / 100).max(MIN_FEASIBLE)
 }
 
@@ -108,6 +116,18 @@ pub fn schedule_pod(
     pod: &PodInfo,
     nodes: &[&NodeInfo],
     start: &mut usize,
+    state: CycleState,
+) -> Result<String, CycleError> {
+    schedule_pod_with(plugins, 0, pod, nodes, start, state)
+}
+
+/// [`schedule_pod`] with a profile's `percentageOfNodesToScore` (0: adaptive).
+pub fn schedule_pod_with(
+    plugins: &[Box<dyn Plugin>],
+    percentage: u32,
+    pod: &PodInfo,
+    nodes: &[&NodeInfo],
+    start: &mut usize,
     mut state: CycleState,
 ) -> Result<String, CycleError> {
     if nodes.is_empty() {
@@ -137,7 +157,7 @@ pub fn schedule_pod(
             return Ok(node.name.clone());
         }
     }
-    let wanted = num_feasible_nodes_to_find(nodes.len());
+    let wanted = num_feasible_nodes_with(nodes.len(), percentage);
     let mut feasible: Vec<&NodeInfo> = Vec::new();
     let mut processed = 0;
     for offset in 0..nodes.len() {
@@ -247,5 +267,8 @@ mod tests {
         assert_eq!(num_feasible_nodes_to_find(50), 50);
         assert_eq!(num_feasible_nodes_to_find(1000), 420);
         assert_eq!(num_feasible_nodes_to_find(5000), 500);
+        assert_eq!(num_feasible_nodes_with(1000, 30), 300);
+        assert_eq!(num_feasible_nodes_with(1000, 5), 100);
+        assert_eq!(num_feasible_nodes_with(50, 10), 50);
     }
 }

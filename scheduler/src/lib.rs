@@ -5,6 +5,7 @@
 
 pub mod bind;
 pub mod cache;
+pub mod config;
 pub mod cycle;
 pub mod events;
 pub mod framework;
@@ -42,8 +43,11 @@ pub struct SchedulerOptions {
     pub lease: Option<LeaseConfig>,
     /// This instance's identity (Lease holder, event reporter); generated when `None`.
     pub identity: Option<String>,
-    /// Pods naming this scheduler (or none) are ours.
+    /// Pods naming this scheduler (or none) are ours; used when `config` is `None`.
     pub scheduler_name: String,
+    /// A `KubeSchedulerConfiguration` (see [`config::load`]): its profiles replace the
+    /// single default profile named `scheduler_name`.
+    pub config: Option<config::SchedulerConfig>,
 }
 
 /// kube-scheduler's Lease: `kube-system/kube-scheduler`, 15 s, renewed every 2 s.
@@ -61,7 +65,8 @@ impl Default for SchedulerOptions {
         Self {
             lease: Some(scheduler_lease()),
             identity: None,
-            scheduler_name: "default-scheduler".to_owned(),
+            scheduler_name: config::DEFAULT_SCHEDULER_NAME.to_owned(),
+            config: None,
         }
     }
 }
@@ -95,14 +100,22 @@ pub async fn run(client: Client, options: SchedulerOptions) -> Result<(), Schedu
     if let Some(election) = &election {
         election.acquire().await;
     }
+    let profiles = match &options.config {
+        Some(config) => config.profiles.clone(),
+        None => vec![config::ProfileConfig::default_named(
+            &options.scheduler_name,
+        )],
+    };
     let work = async {
-        let scheduler =
-            scheduler::Scheduler::new(client.clone(), options.scheduler_name.clone(), &identity);
         let mut tasks = Tasks(Vec::new());
-        watch::start(&client, &scheduler, &mut tasks.0).await;
-        tracing::info!(scheduler = %options.scheduler_name, "caches synced; scheduling");
-        tasks.0.push(tokio::spawn(scheduler.clone().flush_loop()));
-        tasks.0.push(tokio::spawn(scheduler.schedule_loop()));
+        // One scheduler (cache, queue, watches) per profile.
+        for profile in &profiles {
+            let scheduler = scheduler::Scheduler::with_profile(client.clone(), profile, &identity);
+            watch::start(&client, &scheduler, &mut tasks.0).await;
+            tracing::info!(scheduler = %profile.scheduler_name, "caches synced; scheduling");
+            tasks.0.push(tokio::spawn(scheduler.clone().flush_loop()));
+            tasks.0.push(tokio::spawn(scheduler.schedule_loop()));
+        }
         let (result, _, _) = select_all(tasks.0.iter_mut()).await;
         Err(SchedulerError::Stopped(match result {
             Ok(()) => "a task returned".to_owned(),

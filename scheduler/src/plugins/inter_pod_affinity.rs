@@ -16,8 +16,6 @@ pub const REASON_AFFINITY: &str = "node(s) didn't match pod affinity rules";
 /// Upstream's `ErrReasonAntiAffinityRulesNotMatch`.
 pub const REASON_ANTI: &str = "node(s) didn't match pod anti-affinity rules";
 
-/// Upstream's default `hardPodAffinityWeight`.
-const HARD_POD_AFFINITY_WEIGHT: i64 = 1;
 const FILTER_STATE: &str = "InterPodAffinity/filter";
 const SCORE_STATE: &str = "InterPodAffinity/score";
 
@@ -140,7 +138,25 @@ struct FilterState {
 }
 
 /// The InterPodAffinity filter and score.
-pub struct InterPodAffinity;
+#[derive(Debug)]
+pub struct InterPodAffinity {
+    /// `hardPodAffinityWeight`: what an existing pod's required affinity term matching the
+    /// incoming pod adds to its domain's score.
+    hard_weight: i64,
+}
+
+impl InterPodAffinity {
+    /// The plugin with `hardPodAffinityWeight` = `hard_weight`.
+    pub fn new(hard_weight: i64) -> Self {
+        Self { hard_weight }
+    }
+}
+
+impl Default for InterPodAffinity {
+    fn default() -> Self {
+        Self::new(crate::config::args::AffinityArgs::default().hard_pod_affinity_weight)
+    }
+}
 
 impl Plugin for InterPodAffinity {
     fn name(&self) -> &'static str {
@@ -253,9 +269,12 @@ impl Plugin for InterPodAffinity {
                         add(node, &term.topology_key, -*weight);
                     }
                 }
-                for term in required_affinity(existing) {
+                for term in required_affinity(existing)
+                    .iter()
+                    .filter(|_| self.hard_weight > 0)
+                {
                     if term_matches(term, existing, pod, &ns) {
-                        add(node, &term.topology_key, HARD_POD_AFFINITY_WEIGHT);
+                        add(node, &term.topology_key, self.hard_weight);
                     }
                 }
                 for (weight, term) in preferred(existing, false) {
@@ -327,16 +346,18 @@ mod tests {
         let b = node(json!({"metadata": {"name": "b", "labels": {"zone": "z2", "host": "b"}}}));
         let p = with_affinity("podAntiAffinity", "zone");
         let mut state = CycleState::default();
-        InterPodAffinity.pre_filter(&mut state, &p, &[&a, &a2, &b]);
+        InterPodAffinity::default().pre_filter(&mut state, &p, &[&a, &a2, &b]);
         assert_eq!(
-            InterPodAffinity.filter(&state, &p, &a).reasons,
+            InterPodAffinity::default().filter(&state, &p, &a).reasons,
             [REASON_ANTI]
         );
         assert_eq!(
-            InterPodAffinity.filter(&state, &p, &a2).reasons,
+            InterPodAffinity::default().filter(&state, &p, &a2).reasons,
             [REASON_ANTI]
         );
-        assert!(InterPodAffinity.filter(&state, &p, &b).is_success());
+        assert!(InterPodAffinity::default()
+            .filter(&state, &p, &b)
+            .is_success());
     }
 
     #[test]
@@ -352,9 +373,9 @@ mod tests {
         );
         let p = web("new");
         let mut state = CycleState::default();
-        InterPodAffinity.pre_filter(&mut state, &p, &[&a]);
+        InterPodAffinity::default().pre_filter(&mut state, &p, &[&a]);
         assert_eq!(
-            InterPodAffinity.filter(&state, &p, &a).reasons,
+            InterPodAffinity::default().filter(&state, &p, &a).reasons,
             [REASON_EXISTING_ANTI]
         );
     }
@@ -368,15 +389,19 @@ mod tests {
         let b = node(json!({"metadata": {"name": "b", "labels": {"zone": "z2"}}}));
         let p = with_affinity("podAffinity", "zone");
         let mut state = CycleState::default();
-        InterPodAffinity.pre_filter(&mut state, &p, &[&a, &b]);
-        assert!(InterPodAffinity.filter(&state, &p, &a).is_success());
+        InterPodAffinity::default().pre_filter(&mut state, &p, &[&a, &b]);
+        assert!(InterPodAffinity::default()
+            .filter(&state, &p, &a)
+            .is_success());
         assert_eq!(
-            InterPodAffinity.filter(&state, &p, &b).reasons,
+            InterPodAffinity::default().filter(&state, &p, &b).reasons,
             [REASON_AFFINITY]
         );
         let mut first = CycleState::default();
-        InterPodAffinity.pre_filter(&mut first, &p, &[&b]);
-        assert!(InterPodAffinity.filter(&first, &p, &b).is_success());
+        InterPodAffinity::default().pre_filter(&mut first, &p, &[&b]);
+        assert!(InterPodAffinity::default()
+            .filter(&first, &p, &b)
+            .is_success());
     }
 
     #[test]
@@ -393,14 +418,14 @@ mod tests {
         );
         let mut state = CycleState::default();
         let nodes = [&a, &b];
-        assert!(InterPodAffinity
+        assert!(InterPodAffinity::default()
             .pre_score(&mut state, &p, &nodes, &nodes)
             .is_success());
         let mut scores = [
-            InterPodAffinity.score(&state, &p, &a),
-            InterPodAffinity.score(&state, &p, &b),
+            InterPodAffinity::default().score(&state, &p, &a),
+            InterPodAffinity::default().score(&state, &p, &b),
         ];
-        InterPodAffinity.normalize(&state, &mut scores);
+        InterPodAffinity::default().normalize(&state, &mut scores);
         assert_eq!(scores, [100, 0]);
     }
 
@@ -419,9 +444,11 @@ mod tests {
                  "namespaceSelector": {"matchLabels": {"env": "prod"}}}]}}}}),
         );
         let mut state = CycleState::default();
-        InterPodAffinity.pre_filter(&mut state, &p, &[&a]);
+        InterPodAffinity::default().pre_filter(&mut state, &p, &[&a]);
         assert!(
-            InterPodAffinity.filter(&state, &p, &a).is_success(),
+            InterPodAffinity::default()
+                .filter(&state, &p, &a)
+                .is_success(),
             "namespace labels unknown"
         );
         let mut labels = NamespaceLabels::new();
@@ -431,9 +458,9 @@ mod tests {
         );
         let mut state = CycleState::default();
         state.write(NAMESPACE_LABELS, Arc::new(labels));
-        InterPodAffinity.pre_filter(&mut state, &p, &[&a]);
+        InterPodAffinity::default().pre_filter(&mut state, &p, &[&a]);
         assert_eq!(
-            InterPodAffinity.filter(&state, &p, &a).reasons,
+            InterPodAffinity::default().filter(&state, &p, &a).reasons,
             [REASON_ANTI]
         );
     }

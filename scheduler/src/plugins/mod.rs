@@ -25,10 +25,10 @@ pub fn default_plugins() -> Vec<Box<dyn Plugin>> {
         Box::new(taint_toleration::TaintToleration),
         Box::new(node_affinity::NodeAffinity),
         Box::new(node_ports::NodePorts),
-        Box::new(node_resources_fit::NodeResourcesFit),
+        Box::new(node_resources_fit::NodeResourcesFit::default()),
         Box::new(volume_binding::VolumeBinding),
-        Box::new(pod_topology_spread::PodTopologySpread),
-        Box::new(inter_pod_affinity::InterPodAffinity),
+        Box::new(pod_topology_spread::PodTopologySpread::default()),
+        Box::new(inter_pod_affinity::InterPodAffinity::default()),
         Box::new(balanced_allocation::BalancedAllocation),
         Box::new(image_locality::ImageLocality),
     ]

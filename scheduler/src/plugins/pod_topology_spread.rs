@@ -7,6 +7,7 @@ use k8s_openapi::api::core::v1::TopologySpreadConstraint;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::node_affinity::required_matches;
+use crate::config::args::{DefaultConstraint, SpreadArgs};
 use crate::framework::labels::{selector_matches, tolerated};
 use crate::framework::{CycleState, NodeInfo, Plugin, PodInfo, Status, MAX_NODE_SCORE};
 
@@ -86,6 +87,26 @@ fn system_defaults(selector: &LabelSelector) -> Vec<Constraint> {
     .collect()
 }
 
+/// `defaultingType: List` constraints for `action`, over the pod's default selector.
+fn listed_defaults(
+    defaults: &[DefaultConstraint],
+    selector: &LabelSelector,
+    action: &str,
+) -> Vec<Constraint> {
+    defaults
+        .iter()
+        .filter(|d| d.when_unsatisfiable == action)
+        .map(|d| Constraint {
+            max_skew: d.max_skew,
+            key: d.topology_key.clone(),
+            selector: Some(selector.clone()),
+            min_domains: 1,
+            honor_affinity: true,
+            honor_taints: false,
+        })
+        .collect()
+}
+
 fn matches(selector: Option<&LabelSelector>, pod: &PodInfo) -> bool {
     selector.is_some_and(|s| selector_matches(s, &pod.labels))
 }
@@ -132,7 +153,48 @@ struct ScoreState {
 }
 
 /// The PodTopologySpread filter and score.
-pub struct PodTopologySpread;
+#[derive(Debug, Default)]
+pub struct PodTopologySpread {
+    /// `None`: the system defaults; `Some`: the configured list.
+    defaults: Option<Vec<DefaultConstraint>>,
+}
+
+impl PodTopologySpread {
+    /// The plugin with `args` (`pluginConfig`).
+    pub fn new(args: SpreadArgs) -> Self {
+        Self {
+            defaults: args.defaults,
+        }
+    }
+
+    /// The pod's own constraints for `action`, or else the defaults over its default
+    /// selector; and whether those are the system defaults.
+    fn constraints_for(
+        &self,
+        state: &CycleState,
+        pod: &PodInfo,
+        action: &str,
+    ) -> (Vec<Constraint>, bool) {
+        let own = pod
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.topology_spread_constraints.as_ref())
+            .is_some_and(|c| !c.is_empty());
+        if own {
+            return (constraints(pod, action), false);
+        }
+        let selector = state.read::<LabelSelector>(DEFAULT_SELECTOR);
+        match (&self.defaults, selector) {
+            (None, Some(selector)) if action == "ScheduleAnyway" => {
+                (system_defaults(selector), true)
+            }
+            (None, _) => (Vec::new(), true),
+            (Some(list), Some(selector)) => (listed_defaults(list, selector, action), false),
+            (Some(_), None) => (Vec::new(), false),
+        }
+    }
+}
 
 impl Plugin for PodTopologySpread {
     fn name(&self) -> &'static str {
@@ -142,7 +204,7 @@ impl Plugin for PodTopologySpread {
         true
     }
     fn pre_filter(&self, state: &mut CycleState, pod: &PodInfo, nodes: &[&NodeInfo]) -> Status {
-        let constraints = constraints(pod, "DoNotSchedule");
+        let (constraints, _) = self.constraints_for(state, pod, "DoNotSchedule");
         if constraints.is_empty() {
             return Status::skip();
         }
@@ -204,20 +266,7 @@ impl Plugin for PodTopologySpread {
         feasible: &[&NodeInfo],
         all: &[&NodeInfo],
     ) -> Status {
-        let own = pod
-            .pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.topology_spread_constraints.as_ref())
-            .is_some_and(|c| !c.is_empty());
-        let (constraints, system) = if own {
-            (constraints(pod, "ScheduleAnyway"), false)
-        } else {
-            match state.read::<LabelSelector>(DEFAULT_SELECTOR) {
-                Some(selector) => (system_defaults(selector), true),
-                None => (Vec::new(), true),
-            }
-        };
+        let (constraints, system) = self.constraints_for(state, pod, "ScheduleAnyway");
         if constraints.is_empty() {
             return Status::skip();
         }
@@ -323,11 +372,18 @@ mod tests {
         let bare = node(json!({"metadata": {"name": "c"}}));
         let p = spread("DoNotSchedule");
         let mut state = CycleState::default();
-        PodTopologySpread.pre_filter(&mut state, &p, &[&a, &b, &bare]);
-        assert_eq!(PodTopologySpread.filter(&state, &p, &a).reasons, [REASON]);
-        assert!(PodTopologySpread.filter(&state, &p, &b).is_success());
+        PodTopologySpread::default().pre_filter(&mut state, &p, &[&a, &b, &bare]);
         assert_eq!(
-            PodTopologySpread.filter(&state, &p, &bare).reasons,
+            PodTopologySpread::default().filter(&state, &p, &a).reasons,
+            [REASON]
+        );
+        assert!(PodTopologySpread::default()
+            .filter(&state, &p, &b)
+            .is_success());
+        assert_eq!(
+            PodTopologySpread::default()
+                .filter(&state, &p, &bare)
+                .reasons,
             [REASON_MISSING_LABEL]
         );
     }
@@ -349,9 +405,11 @@ mod tests {
         }
         p = PodInfo::new(std::sync::Arc::new(raw), 0);
         let mut state = CycleState::default();
-        PodTopologySpread.pre_filter(&mut state, &p, &[&a]);
+        PodTopologySpread::default().pre_filter(&mut state, &p, &[&a]);
         // One domain of two: the minimum is 0, so z1 (1 + 1 - 0 > 1) is full.
-        assert!(!PodTopologySpread.filter(&state, &p, &a).is_success());
+        assert!(!PodTopologySpread::default()
+            .filter(&state, &p, &a)
+            .is_success());
     }
 
     #[test]
@@ -364,12 +422,12 @@ mod tests {
         let p = spread("ScheduleAnyway");
         let mut state = CycleState::default();
         let nodes = [&a, &b];
-        PodTopologySpread.pre_score(&mut state, &p, &nodes, &nodes);
+        PodTopologySpread::default().pre_score(&mut state, &p, &nodes, &nodes);
         let mut scores = [
-            PodTopologySpread.score(&state, &p, &a),
-            PodTopologySpread.score(&state, &p, &b),
+            PodTopologySpread::default().score(&state, &p, &a),
+            PodTopologySpread::default().score(&state, &p, &b),
         ];
-        PodTopologySpread.normalize(&state, &mut scores);
+        PodTopologySpread::default().normalize(&state, &mut scores);
         assert!(scores[1] > scores[0], "{scores:?}");
     }
 
@@ -383,7 +441,7 @@ mod tests {
         let nodes = [&a, &b];
         // Nothing selects the pod: no default constraints.
         assert_eq!(
-            PodTopologySpread
+            PodTopologySpread::default()
                 .pre_score(&mut state, &p, &nodes, &nodes)
                 .code,
             crate::framework::Code::Skip
@@ -391,15 +449,55 @@ mod tests {
         let selector: LabelSelector =
             serde_json::from_value(json!({"matchLabels": {"app": "web"}})).expect("selector");
         state.write(DEFAULT_SELECTOR, selector);
-        assert!(PodTopologySpread
+        assert!(PodTopologySpread::default()
             .pre_score(&mut state, &p, &nodes, &nodes)
             .is_success());
         let mut scores = [
-            PodTopologySpread.score(&state, &p, &a),
-            PodTopologySpread.score(&state, &p, &b),
+            PodTopologySpread::default().score(&state, &p, &a),
+            PodTopologySpread::default().score(&state, &p, &b),
         ];
-        PodTopologySpread.normalize(&state, &mut scores);
+        PodTopologySpread::default().normalize(&state, &mut scores);
         // No zone labels: only the host constraint counts, and b has fewer of the group.
         assert!(scores[1] > scores[0], "{scores:?}");
+    }
+
+    #[test]
+    fn listed_defaults_filter_and_score() {
+        let zone = |name: &str, z: &str| json!({"metadata": {"name": name, "labels": {"zone": z}}});
+        let a = node_with(zone("a", "z1"), vec![web("w1")]);
+        let b = node(zone("b", "z2"));
+        let bare = node(json!({"metadata": {"name": "c"}}));
+        let p = pod(json!({"metadata": {"name": "new", "labels": {"app": "web"}}}));
+        let plugin = PodTopologySpread::new(SpreadArgs {
+            defaults: Some(vec![DefaultConstraint {
+                max_skew: 1,
+                topology_key: "zone".to_owned(),
+                when_unsatisfiable: "DoNotSchedule".to_owned(),
+            }]),
+        });
+        let mut state = CycleState::default();
+        // Without a default selector there is nothing to spread.
+        assert_eq!(
+            plugin.pre_filter(&mut state, &p, &[&a, &b, &bare]).code,
+            crate::framework::Code::Skip
+        );
+        let selector: LabelSelector =
+            serde_json::from_value(json!({"matchLabels": {"app": "web"}})).expect("selector");
+        state.write(DEFAULT_SELECTOR, selector);
+        assert!(plugin
+            .pre_filter(&mut state, &p, &[&a, &b, &bare])
+            .is_success());
+        assert_eq!(plugin.filter(&state, &p, &a).reasons, [REASON]);
+        assert!(plugin.filter(&state, &p, &b).is_success());
+        assert_eq!(
+            plugin.filter(&state, &p, &bare).reasons,
+            [REASON_MISSING_LABEL]
+        );
+        // The list has no ScheduleAnyway constraint: no scoring.
+        let nodes = [&a, &b];
+        assert_eq!(
+            plugin.pre_score(&mut state, &p, &nodes, &nodes).code,
+            crate::framework::Code::Skip
+        );
     }
 }

@@ -13,10 +13,11 @@ use kube::Client;
 use tokio::sync::Notify;
 
 use crate::cache::Cache;
-use crate::cycle::{schedule_pod, CycleError};
+use crate::config::build::{build, Profile};
+use crate::config::ProfileConfig;
+use crate::cycle::{schedule_pod_with, CycleError};
 use crate::events::{reference, Events};
-use crate::framework::{Plugin, PodInfo};
-use crate::plugins::default_plugins;
+use crate::framework::PodInfo;
 use crate::plugins::inter_pod_affinity::{NamespaceLabels, NAMESPACE_LABELS};
 use crate::plugins::volume_binding::{VolumeObjects, VOLUMES};
 use crate::preemption::{preempt, Preemption};
@@ -63,15 +64,23 @@ enum Decision {
 pub struct Scheduler {
     state: Mutex<State>,
     notify: Arc<Notify>,
-    plugins: Vec<Box<dyn Plugin>>,
+    profile: Profile,
     client: Client,
     events: Events,
     name: String,
 }
 
 impl Scheduler {
-    /// A scheduler for pods that name `name` (or no scheduler).
+    /// A scheduler with the default plugins for pods that name `name` (or no scheduler,
+    /// when `name` is `default-scheduler`).
     pub fn new(client: Client, name: String, identity: &str) -> Arc<Self> {
+        Self::with_profile(client, &ProfileConfig::default_named(&name), identity)
+    }
+
+    /// A scheduler for the pods of one configured profile.
+    pub fn with_profile(client: Client, config: &ProfileConfig, identity: &str) -> Arc<Self> {
+        let profile = build(config);
+        let name = profile.scheduler_name.clone();
         let notify = Arc::new(Notify::new());
         Arc::new(Self {
             state: Mutex::new(State {
@@ -85,7 +94,7 @@ impl Scheduler {
                 volumes: Arc::default(),
             }),
             notify,
-            plugins: default_plugins(),
+            profile,
             events: Events::new(client.clone(), &name, identity),
             client,
             name,
@@ -171,7 +180,15 @@ impl Scheduler {
                 selector,
             );
         }
-        let result = schedule_pod(&self.plugins, &info, &nodes, next_start, state);
+        let profile = &self.profile;
+        let result = schedule_pod_with(
+            &profile.plugins,
+            profile.percentage_of_nodes_to_score,
+            &info,
+            &nodes,
+            next_start,
+            state,
+        );
         match result {
             Ok(node) => {
                 drop(nodes);
@@ -193,18 +210,23 @@ impl Scheduler {
                 })
             }
             Err(CycleError::Fit(mut fit)) => {
-                let (nominated_node, victims) =
-                    match preempt(&self.plugins, &info, &nodes, &fit, &seed) {
-                        Preemption::Victims { node, victims } => (Some(node), victims),
-                        Preemption::Failed(message) => {
-                            fit.post_filter_msg = Some(message);
-                            (None, Vec::new())
-                        }
-                        Preemption::NoCandidates(message) => {
-                            fit.post_filter_msg = Some(message);
-                            (Some(String::new()), Vec::new())
-                        }
-                    };
+                let outcome = if profile.preemption {
+                    preempt(&profile.plugins, &info, &nodes, &fit, &seed)
+                } else {
+                    // No PostFilter plugin: the fit error alone, and no nomination.
+                    Preemption::Failed(String::new())
+                };
+                let (nominated_node, victims) = match outcome {
+                    Preemption::Victims { node, victims } => (Some(node), victims),
+                    Preemption::Failed(message) => {
+                        fit.post_filter_msg = Some(message);
+                        (None, Vec::new())
+                    }
+                    Preemption::NoCandidates(message) => {
+                        fit.post_filter_msg = Some(message);
+                        (Some(String::new()), Vec::new())
+                    }
+                };
                 drop(nodes);
                 drop(base);
                 let mut unnominate = Vec::new();
