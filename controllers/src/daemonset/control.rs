@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
-use kube::api::{Api, DeleteParams};
+use kube::api::Api;
 use kube::ResourceExt;
 
 use super::affinity::bind_to_node;
@@ -17,8 +17,8 @@ use super::tolerations::add_daemon_tolerations;
 use super::view::{View, TEMPLATE_GENERATION_LABEL};
 use super::Context;
 use crate::history::POD_REVISION_LABEL;
-use crate::workloads::error::{api_message, is_not_found, SyncError};
-use crate::workloads::podcontrol::create::{create_pod, Owner};
+use crate::workloads::error::SyncError;
+use crate::workloads::podcontrol::control::{create_pod, delete_pod, Owner};
 use crate::workloads::podcontrol::{pod_from_template, slow_start, SLOW_START_INITIAL_BATCH};
 
 /// Upstream's `BurstReplicas` for DaemonSets: the most pods one sync creates or deletes.
@@ -73,33 +73,13 @@ async fn delete_one(
     api: &Api<Pod>,
     pod: &Pod,
 ) -> Result<(), kube::Error> {
-    let name = pod.name_any();
-    let uid = pod.metadata.uid.clone().unwrap_or_default();
-    let reference = view_reference(view);
-    match api.delete(&name, &DeleteParams::default()).await {
-        Ok(_) => {
-            context.events.normal(
-                reference,
-                "SuccessfulDelete",
-                "Delete",
-                format!("Deleted pod: {name}"),
-            );
-            Ok(())
-        }
-        Err(error) => {
-            context.expectations.deletion_observed(&view.uid, &uid);
-            if is_not_found(&error) {
-                return Ok(());
-            }
-            context.events.warning(
-                reference,
-                "FailedDelete",
-                "Delete",
-                format!("Error deleting: {}", api_message(&error)),
-            );
-            Err(error)
-        }
-    }
+    let owner = Owner {
+        uid: &view.uid,
+        reference: view_reference(view),
+        expectations: &context.expectations,
+        events: &context.events,
+    };
+    delete_pod(api, pod, owner).await
 }
 
 /// The object reference events about the DaemonSet carry.

@@ -3,7 +3,7 @@
 //! pods made from templates.
 
 pub mod claim;
-pub mod create;
+pub mod control;
 pub mod expectations;
 pub mod owners;
 pub mod pods;

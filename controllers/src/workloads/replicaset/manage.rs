@@ -6,14 +6,14 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams};
+use kube::api::Api;
 use kube::ResourceExt;
 
 use super::kind::{ReplicaKind, View};
 use super::Context;
-use crate::workloads::error::{api_message, is_not_found, SyncError};
+use crate::workloads::error::SyncError;
 use crate::workloads::podcontrol::claim::{adopt, release, Claimer, Decision};
-use crate::workloads::podcontrol::create::{create_pod, Owner};
+use crate::workloads::podcontrol::control::{create_pod, delete_pod, Owner};
 use crate::workloads::podcontrol::pods::{is_active, node_name};
 use crate::workloads::podcontrol::ranking::{sort_for_deletion, Ranked};
 use crate::workloads::podcontrol::{pod_from_template, slow_start, SLOW_START_INITIAL_BATCH};
@@ -229,32 +229,13 @@ pub async fn manage_replicas<K: ReplicaKind>(
         let results = futures::future::join_all(doomed.iter().map(|pod| {
             let (api, reference) = (&api, reference.clone());
             async move {
-                let name = pod.name_any();
-                let uid = pod.metadata.uid.clone().unwrap_or_default();
-                match api.delete(&name, &DeleteParams::default()).await {
-                    Ok(_) => {
-                        context.events.normal(
-                            reference,
-                            "SuccessfulDelete",
-                            "Delete",
-                            format!("Deleted pod: {name}"),
-                        );
-                        Ok(())
-                    }
-                    Err(error) => {
-                        context.expectations.deletion_observed(&view.uid, &uid);
-                        if is_not_found(&error) {
-                            return Ok(());
-                        }
-                        context.events.warning(
-                            reference,
-                            "FailedDelete",
-                            "Delete",
-                            format!("Error deleting: {}", api_message(&error)),
-                        );
-                        Err(error)
-                    }
-                }
+                let owner = Owner {
+                    uid: &view.uid,
+                    reference,
+                    expectations: &context.expectations,
+                    events: &context.events,
+                };
+                delete_pod(api, pod, owner).await
             }
         }))
         .await;
