@@ -3,6 +3,9 @@
 //! priority order, preemption, and the unschedulable condition and events as stock kubectl
 //! shows them.
 
+#[path = "support/scheduling.rs"]
+mod scheduling;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
@@ -120,44 +123,12 @@ impl Cluster {
     }
 
     async fn bound(&self, name: &str) -> Result<String> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(node) = self.node_of(name).await? {
-                return Ok(node);
-            }
-            if tokio::time::Instant::now() > deadline {
-                bail!("pod {name} was never bound");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        scheduling::bound(&self.pods(), name).await
     }
 
     /// Waits for the pod's `PodScheduled=False` condition; returns (reason, message).
     async fn unschedulable(&self, name: &str) -> Result<(String, String)> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let pod = self.pods().get(name).await?;
-            ensure!(
-                pod.spec
-                    .as_ref()
-                    .and_then(|s| s.node_name.as_deref())
-                    .is_none(),
-                "pod {name} was bound"
-            );
-            let condition = pod
-                .status
-                .and_then(|s| s.conditions)
-                .unwrap_or_default()
-                .into_iter()
-                .find(|c| c.type_ == "PodScheduled" && c.status == "False");
-            if let Some(c) = condition {
-                return Ok((c.reason.unwrap_or_default(), c.message.unwrap_or_default()));
-            }
-            if tokio::time::Instant::now() > deadline {
-                bail!("pod {name} never got PodScheduled=False");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        scheduling::unschedulable(&self.pods(), name).await
     }
 
     /// Waits until the pod's unschedulable message is `expected`.

@@ -4,10 +4,12 @@
 //! TaintToleration filter lets a pod onto a tainted node, and a bad file stops
 //! `ferrokube scheduler --config` at start-up naming the field.
 
-use std::path::Path;
-use std::time::Duration;
+#[path = "support/scheduling.rs"]
+mod scheduling;
 
-use anyhow::{bail, ensure, Result};
+use std::path::Path;
+
+use anyhow::{ensure, Result};
 use ferrokube_scheduler::SchedulerOptions;
 use ferrokube_testkit::ServerProcess;
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -112,45 +114,12 @@ impl Cluster {
     }
 
     async fn bound(&self, name: &str) -> Result<String> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let pod = self.pods().get(name).await?;
-            if let Some(node) = pod.spec.and_then(|s| s.node_name).filter(|n| !n.is_empty()) {
-                return Ok(node);
-            }
-            if tokio::time::Instant::now() > deadline {
-                bail!("pod {name} was never bound");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        scheduling::bound(&self.pods(), name).await
     }
 
     /// Waits for the pod's `PodScheduled=False` message.
     async fn unschedulable(&self, name: &str) -> Result<String> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let pod = self.pods().get(name).await?;
-            ensure!(
-                pod.spec
-                    .as_ref()
-                    .and_then(|s| s.node_name.as_deref())
-                    .is_none(),
-                "pod {name} was bound"
-            );
-            let condition = pod
-                .status
-                .and_then(|s| s.conditions)
-                .unwrap_or_default()
-                .into_iter()
-                .find(|c| c.type_ == "PodScheduled" && c.status == "False");
-            if let Some(c) = condition {
-                return Ok(c.message.unwrap_or_default());
-            }
-            if tokio::time::Instant::now() > deadline {
-                bail!("pod {name} never got PodScheduled=False");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        Ok(scheduling::unschedulable(&self.pods(), name).await?.1)
     }
 }
 
