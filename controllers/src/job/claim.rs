@@ -13,9 +13,9 @@ use serde_json::json;
 
 use super::api::is_not_found;
 use super::pods::{has_tracking_finalizer, TRACKING_FINALIZER};
-use super::selector::matches;
 use super::template::controller_ref;
 use super::{Context, JobError};
+use crate::workloads::podcontrol::selector::selects as matches;
 
 /// The pod's controlling owner, if any.
 pub fn controller_of(pod: &Pod) -> Option<&OwnerReference> {

@@ -13,7 +13,6 @@ mod indexes;
 mod manage;
 mod orphans;
 mod pods;
-mod selector;
 mod state;
 mod success_policy;
 mod sync;
@@ -168,7 +167,7 @@ fn jobs_of(pod: &Pod, jobs: &Store<Job>) -> Vec<ObjectRef<Job>> {
     }
     jobs.state_filter(|job| {
         job.metadata.namespace.as_deref() == Some(namespace.as_str())
-            && selector::matches(
+            && crate::workloads::podcontrol::selector::selects(
                 job.spec.as_ref().and_then(|spec| spec.selector.as_ref()),
                 pod.metadata.labels.as_ref(),
             )

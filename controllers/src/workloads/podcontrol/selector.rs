@@ -42,6 +42,17 @@ impl Requirement {
     }
 }
 
+/// Whether an API selector, possibly absent, selects `labels`: an absent or invalid selector
+/// selects nothing, as `metav1.LabelSelectorAsSelector` callers treat them.
+pub fn selects(
+    selector: Option<&LabelSelector>,
+    labels: Option<&BTreeMap<String, String>>,
+) -> bool {
+    selector
+        .and_then(|selector| Selector::parse(selector).ok())
+        .is_some_and(|selector| selector.matches_opt(labels))
+}
+
 /// A parsed selector.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Selector {
@@ -119,7 +130,7 @@ mod tests {
 
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 
-    use super::{Selector, SelectorError};
+    use super::{selects, Selector, SelectorError};
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
@@ -178,5 +189,36 @@ mod tests {
             ..LabelSelector::default()
         });
         assert!(empty_in.is_err());
+    }
+
+    #[test]
+    fn selects_by_labels_and_expressions_and_not_when_absent() {
+        let selector: LabelSelector = serde_json::from_value(serde_json::json!({
+            "matchLabels": {"app": "a"},
+            "matchExpressions": [
+                {"key": "tier", "operator": "In", "values": ["x", "y"]},
+                {"key": "skip", "operator": "DoesNotExist"}
+            ]
+        }))
+        .unwrap_or_default();
+        let labels = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert!(selects(
+            Some(&selector),
+            Some(&labels(&[("app", "a"), ("tier", "x")]))
+        ));
+        assert!(!selects(
+            Some(&selector),
+            Some(&labels(&[("app", "a"), ("tier", "z")]))
+        ));
+        assert!(!selects(
+            Some(&selector),
+            Some(&labels(&[("app", "a"), ("tier", "x"), ("skip", "1")]))
+        ));
+        assert!(!selects(None, Some(&labels(&[("app", "a")]))));
     }
 }
